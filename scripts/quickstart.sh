@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# First command of the README: set everything up, then run the main job (the demo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec bash scripts/python.sh -m tam_widget demo "$@"

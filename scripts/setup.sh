@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up a development environment in .venv (or the active virtualenv/conda env) and install
+# tam-widget editable with its dev tools. Idempotent: a second run with an unchanged
+# pyproject.toml does nothing. See DEVELOPERS.md for why torch is installed first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -n "${VIRTUAL_ENV:-}" || -n "${CONDA_PREFIX:-}" ]]; then
+  PY=python
+else
+  if [[ ! -x .venv/bin/python ]]; then
+    # --system-site-packages: a torch the user already has (e.g. a CUDA build) stays in use.
+    python3 -m venv --system-site-packages .venv
+  fi
+  PY=.venv/bin/python
+fi
+
+stamp="$($PY -c 'import sys; print(sys.prefix)')/.tam-widget-setup"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  exit 0
+fi
+
+if ! $PY -c "import torch" 2>/dev/null; then
+  # A bare "torch" would pull the newest CUDA build (gigabytes); this pin takes the CPU wheel.
+  $PY -m pip install --quiet "${TAM_TORCH_SPEC:-torch==2.13.0}"
+fi
+$PY -m pip install --quiet -e ".[dev]"
+echo "$want" > "$stamp"

@@ -1,0 +1,85 @@
+"""``tam-widget`` command line. ``demo`` runs the core and prints what it found.
+
+Until the widget lands, the demo computes TAM on the reference's golden cases (when the
+folder is there) and reports parity, or on a synthetic case, and draws one map in the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .core import TAMResult
+from .golden import golden_dir, load_golden
+from .synthetic import make_case
+
+SHADES = " .:-=+*#%@"
+
+
+def ascii_map(grid: np.ndarray) -> str:
+    """A ``(h, w)`` map in ``[0, 1]`` as characters, darkest to brightest."""
+    idx = np.clip((grid * (len(SHADES) - 1)).round().astype(int), 0, len(SHADES) - 1)
+    return "\n".join("  " + "".join(SHADES[i] * 2 for i in row) for row in idx)
+
+
+def summarise(name: str, res: TAMResult, seconds: float) -> str:
+    maps = res.maps()
+    lines = [
+        f"{name}: {res.n_items} items ({res.n_prompt} prompt + {res.n_answer} answer), "
+        f"{res.layout.n_tokens} vision tokens in grids {res.layout.to_json()}, {seconds * 1e3:.1f} ms"
+    ]
+    peak_item = (
+        int(maps.image.amax(dim=1).argmax())
+        if res.n_answer == 0
+        else res.n_prompt + int(res.A[res.n_prompt :].amax(dim=1).argmax())
+    )
+    frames = maps.frames(peak_item)
+    best = int(np.argmax([f.max() for f in frames]))
+    lines.append(f"strongest answer item {peak_item} (token id {int(res.token_ids[peak_item])}), frame {best}:")
+    lines.append(ascii_map(frames[best]))
+    return "\n".join(lines)
+
+
+def demo(args: argparse.Namespace) -> int:
+    folder = Path(args.golden) if args.golden else golden_dir()
+    cases = sorted(folder.glob("*.npz")) if folder.is_dir() else []
+    if not cases:
+        case = make_case(seed=args.seed)
+        start = time.perf_counter()
+        res = case.compute()
+        print(summarise("synthetic case", res, time.perf_counter() - start))
+        return 0
+    worst = 0
+    for path in cases:
+        golden = load_golden(path)
+        start = time.perf_counter()
+        res = golden.compute()
+        maps = res.maps()
+        elapsed = time.perf_counter() - start
+        diff = np.abs(maps.u8.numpy().astype(int) - golden.expected["call_map_u8"].astype(int)).max()
+        worst = max(worst, int(diff))
+        print(
+            f"{golden.name:>20}: {res.n_items:3d} items, max |map - reference| = {diff} / 255, {elapsed * 1e3:.1f} ms"
+        )
+    print(summarise(golden.name, res, elapsed))
+    print(f"parity with the reference on {len(cases)} golden cases: {'OK' if worst <= 1 else 'FAILED'}")
+    return 0 if worst <= 1 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tam-widget", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_demo = sub.add_parser("demo", help="compute TAM on the golden cases (or a synthetic one) and summarise")
+    p_demo.add_argument("--golden", help="folder of golden *.npz cases (default: $TAM_GOLDEN_DIR or shared/golden/tam)")
+    p_demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic case")
+    args = parser.parse_args(argv)
+    return demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

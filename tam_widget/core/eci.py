@@ -1,0 +1,35 @@
+"""Estimated causal inference, batched over all items.
+
+For item ``v`` with context ``C_v`` (earlier items with a different token text), the
+interference map is the relevance-weighted mean of the context's *raw* maps, and the scale is
+the closed-form least-squares fit of that map to the item's own map. Because the context uses
+raw maps, every item is independent: ``E = Omega @ A`` for all items at once.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def interference(A: torch.Tensor, R: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Interference maps and least-squares scales.
+
+    ``A``: ``(T, n_v)`` raw maps; ``R``: ``(T, T)`` text activations (``R[v, k]`` measured for
+    item ``v``'s class at item ``k``'s relevance position); ``context``: ``(T, T)`` bool.
+    Returns ``E``: ``(T, n_v)`` and ``s``: ``(T,)`` (0 where ``E_v = 0``, including an empty
+    context).
+    """
+    weights = torch.where(context, R, torch.zeros_like(R))
+    omega = weights / (weights.sum(dim=1, keepdim=True) + 1e-8)
+    E = omega @ A
+    ee = (E * E).sum(dim=1)
+    ae = (A * E).sum(dim=1)
+    s = torch.where(ee > 0, ae / torch.where(ee > 0, ee, torch.ones_like(ee)), torch.zeros_like(ee))
+    return E, s
+
+
+def corrected(A: torch.Tensor, E: torch.Tensor, s: torch.Tensor, eci_scale: float = 1.0) -> torch.Tensor:
+    """``max(0, A - lambda * s * E)``: ``lambda = 1`` is TAM, ``0`` switches ECI off."""
+    if eci_scale == 0:
+        return A
+    return torch.clamp(A - (eci_scale * s)[:, None] * E, min=0)

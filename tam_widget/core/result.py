@@ -1,0 +1,112 @@
+"""What TAM computed, kept small enough to re-render any view without the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import torch
+
+from .eci import corrected
+from .layout import VisionLayout
+from .rgf import rank_gaussian_filter
+
+
+@dataclass(frozen=True)
+class TAMMaps:
+    """Displayable maps of every item for one setting of the ECI scale and the toggles."""
+
+    image: torch.Tensor  # (T, n_v) float32 in [0, 1], flattened per image/frame in order
+    text: torch.Tensor  # (T, T) float32 in [0, 1]; NaN where item k is not shown for item v
+    layout: VisionLayout
+
+    @property
+    def u8(self) -> torch.Tensor:
+        """``floor(255 * image)`` as uint8, the reference's displayed and evaluated maps."""
+        return torch.floor(self.image * 255).clamp(0, 255).to(torch.uint8)
+
+    def frames(self, item: int) -> list[np.ndarray]:
+        """Item ``item``'s map as one ``(h, w)`` float array per image/frame."""
+        return [m.cpu().numpy() for m in self.layout.split(self.image[item])]
+
+
+@dataclass(frozen=True)
+class TAMResult:
+    """Everything a view needs: raw maps, interference, scales, relevance and classes.
+
+    Item ``v`` is the ``v``-th displayed token: ``0..P-1`` the prompt, ``P..P+N-1`` the answer.
+    """
+
+    A: torch.Tensor  # (T, n_v) raw maps, float32
+    E: torch.Tensor  # (T, n_v) interference maps (zero where no ECI)
+    scale: torch.Tensor  # (T,) least-squares scale s_v; NaN where the item has no context
+    R: torch.Tensor  # (T, T) text activations: [v, k] = a(c_v) at item k's relevance position
+    n_visible: torch.Tensor  # (T,) item v shows relevance on items 0..n_visible[v]-1
+    classes: torch.Tensor  # (T,) LM-head row explained for each item
+    token_ids: torch.Tensor  # (T,) token shown for each item
+    layout: VisionLayout
+    n_prompt: int
+    n_answer: int
+    kernel: int = 3
+
+    @property
+    def n_items(self) -> int:
+        return self.n_prompt + self.n_answer
+
+    @property
+    def eval_items(self) -> list[int]:
+        """The reference's evaluation list ``[0, P+1, .., P+N-1]`` (item 0 stands in for answer 0)."""
+        return [0, *range(self.n_prompt + 1, self.n_items)] if self.n_answer else []
+
+    def corrected(self, eci_scale: float = 1.0) -> torch.Tensor:
+        """``A_hat``: ``(T, n_v)`` maps after ECI with multiplier ``eci_scale``."""
+        return corrected(self.A, self.E, torch.nan_to_num(self.scale, nan=0.0), eci_scale)
+
+    def maps(self, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True) -> TAMMaps:
+        """Normalised maps: TAM by default; ``eci=False`` is CAM + filter, ``filter=False`` skips RGF."""
+        image = self.corrected(eci_scale if eci else 0.0)
+        image, text = normalise(image, self.R, self.n_visible)
+        if filter:
+            image = filter_frames(image, self.layout, self.kernel)
+        return TAMMaps(image, text, self.layout)
+
+    def eval_maps(self, eci_scale: float = 1.0) -> torch.Tensor:
+        """``(N, n_v)`` uint8 maps of :attr:`eval_items`, as the reference evaluates them."""
+        return self.maps(eci_scale).u8[self.eval_items]
+
+    def to(self, device: str | torch.device) -> TAMResult:
+        moved = {
+            f.name: getattr(self, f.name).to(device)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), torch.Tensor)
+        }
+        return replace(self, **moved)
+
+    def reference_relevance(self, item: int) -> torch.Tensor:
+        """``R_v`` exactly as the reference holds it, including the entry it drops before display."""
+        return self.R[item, : int(self.n_visible[item]) + 1]
+
+
+def normalise(image: torch.Tensor, R: torch.Tensor, n_visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Joint min-max of each item's image map and its shown text relevance (all-zero if flat)."""
+    visible = torch.arange(R.shape[1], device=R.device)[None, :] < n_visible[:, None]
+    inf = torch.tensor(float("inf"), device=image.device)
+    lo = torch.minimum(image.amin(dim=1), torch.where(visible, R, inf).amin(dim=1))
+    hi = torch.maximum(image.amax(dim=1), torch.where(visible, R, -inf).amax(dim=1))
+    span = hi - lo
+    flat = span <= 0
+    denom = torch.where(flat, torch.ones_like(span), span)[:, None]
+    image = torch.where(flat[:, None], torch.zeros_like(image), (image - lo[:, None]) / denom)
+    text = torch.where(flat[:, None], torch.zeros_like(R), (R - lo[:, None]) / denom)
+    return image, torch.where(visible, text, torch.nan)
+
+
+def filter_frames(image: torch.Tensor, layout: VisionLayout, kernel: int = 3) -> torch.Tensor:
+    """Rank Gaussian filter of every item's every frame, one batch per distinct grid shape."""
+    out = torch.empty_like(image)
+    for (h, w), cols in layout.groups().items():
+        cols = cols.to(image.device)
+        block = image[:, cols]  # (T, n_frames, h*w)
+        filtered = rank_gaussian_filter(block.reshape(-1, h, w), kernel)
+        out[:, cols] = filtered.reshape(block.shape)
+    return out

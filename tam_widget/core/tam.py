@@ -1,0 +1,132 @@
+"""``compute_tam``: every item's Token Activation Map in one pass over the hidden states."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from .activation import argmax_class, class_logits
+from .eci import interference
+from .items import plan_items
+from .layout import VisionLayout
+from .result import TAMResult
+
+
+def compute_tam(
+    hidden: torch.Tensor,
+    lm_head: torch.Tensor,
+    token_ids: Sequence[int] | torch.Tensor,
+    vision: VisionLayout,
+    prompt_positions: Sequence[int] | torch.Tensor,
+    answer_start: int,
+    *,
+    lm_head_bias: torch.Tensor | None = None,
+    token_texts: Sequence[str] | None = None,
+    reference_quirks: bool = True,
+    kernel: int = 3,
+) -> TAMResult:
+    """Compute TAM for all ``T = P + N`` items at once.
+
+    ``hidden``: ``(L, c)`` last-layer hidden states after the final norm, any float dtype, any
+    device; ``lm_head``: ``(V, c)`` (its bias, if any, as ``lm_head_bias``); ``token_ids``:
+    ``(L,)``; ``vision``: the vision positions and grids; ``prompt_positions``: ``(P,)`` the
+    user's prompt tokens; ``answer_start``: ``L0``; ``token_texts``: one string per position,
+    used for the repeated-word rule (token-id equality when omitted).
+
+    The work is one ``(L, c) x (c, T)`` product, one batched ECI and (on demand, in
+    :meth:`TAMResult.maps`) one batched filter; all of it stays on ``hidden``'s device.
+    """
+    ids = torch.as_tensor(token_ids).reshape(-1).long().cpu()
+    q = torch.as_tensor(prompt_positions).reshape(-1).long().cpu()
+    _validate(hidden, lm_head, ids, vision, q, answer_start, token_texts, lm_head_bias)
+    plan = plan_items(ids, q, answer_start, token_texts, reference_quirks)
+    classes = plan.classes.clone()
+    if plan.argmax_first:
+        classes[0] = argmax_class(hidden[int(q[0])], lm_head, lm_head_bias)
+    device = hidden.device
+    logits = class_logits(hidden, lm_head, classes, lm_head_bias)  # (L, T)
+    used = torch.cat([vision.positions, plan.relevance_positions]).to(device)
+    _check_finite(logits, used)
+    act = torch.relu(logits[used])
+    A = act[: vision.n_tokens].T.contiguous()  # (T, n_v)
+    R_all = act[vision.n_tokens :].T  # (T, T): [v, k] = a(c_v) at item k's relevance position
+    context = plan.context.to(device)
+    E, s = interference(A, R_all, context)
+    has_context = context.any(dim=1)
+    return TAMResult(
+        A=A,
+        E=E,
+        scale=torch.where(has_context, s, torch.nan),
+        R=R_all.contiguous(),
+        n_visible=plan.n_visible.to(device),
+        classes=classes.to(device),
+        token_ids=plan.token_ids.to(device),
+        layout=vision,
+        n_prompt=plan.n_prompt,
+        n_answer=plan.n_answer,
+        kernel=kernel,
+    )
+
+
+def _validate(
+    hidden: torch.Tensor,
+    lm_head: torch.Tensor,
+    ids: torch.Tensor,
+    vision: VisionLayout,
+    q: torch.Tensor,
+    answer_start: int,
+    token_texts: Sequence[str] | None,
+    bias: torch.Tensor | None,
+) -> None:
+    if hidden.ndim != 2 or lm_head.ndim != 2:
+        raise ValueError(
+            f"hidden must be (L, c) and lm_head (V, c); got {tuple(hidden.shape)} and {tuple(lm_head.shape)}. "
+            "Drop the batch dimension (hidden[0]) and pass lm_head.weight."
+        )
+    if not hidden.is_floating_point() or not lm_head.is_floating_point():
+        raise ValueError(f"hidden and lm_head must be floating point, got {hidden.dtype} and {lm_head.dtype}.")
+    length, width = hidden.shape
+    if lm_head.shape[1] != width:
+        raise ValueError(
+            f"hidden has width {width} but lm_head rows have width {lm_head.shape[1]}: "
+            "pass the LM head of the same model."
+        )
+    if bias is not None and bias.shape != (lm_head.shape[0],):
+        raise ValueError(f"lm_head_bias must be ({lm_head.shape[0]},), got {tuple(bias.shape)}.")
+    if ids.numel() != length:
+        raise ValueError(f"token_ids has {ids.numel()} entries but hidden has {length} positions; they must match.")
+    if token_texts is not None and len(token_texts) != length:
+        raise ValueError(
+            f"token_texts has {len(token_texts)} entries but there are {length} positions; give one per position."
+        )
+    if not 1 <= answer_start <= length:
+        raise ValueError(f"answer_start must be in [1, {length}] (the first answer position), got {answer_start}.")
+    vis, n_answer = vision.positions, length - answer_start
+    if q.numel() + n_answer == 0:
+        raise ValueError("Nothing to explain: no prompt positions and no answer tokens.")
+    if vis.numel() and int(vis[-1]) >= answer_start:
+        raise ValueError(
+            f"Vision position {int(vis[-1])} is not before the answer start {answer_start}: vision tokens must be "
+            "part of the input. Check that the positions and grids come from the same processor output."
+        )
+    if q.numel():
+        if int(q.min()) < 0 or int(q.max()) >= answer_start:
+            raise ValueError(f"Prompt positions must lie in [0, {answer_start}) (before the answer), got {q.tolist()}.")
+        clash = sorted(set(q.tolist()) & set(vis.tolist()))
+        if clash:
+            raise ValueError(
+                f"Positions {clash[:8]} are both prompt and vision positions; the two sets must be disjoint."
+            )
+
+
+def _check_finite(logits: torch.Tensor, used: torch.Tensor) -> None:
+    """NaN or inf in a used hidden state always reaches its class logits, so check those."""
+    bad_rows = ~torch.isfinite(logits[used]).all(dim=1)
+    if bool(bad_rows.any()):
+        bad = sorted(set(used[bad_rows].tolist()))
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise ValueError(
+            f"The hidden states hold NaN or inf at positions {bad[:10]}{more}. This usually means the model "
+            "overflowed (float16): load it in bfloat16 or float32 and explain again."
+        )
