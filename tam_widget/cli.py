@@ -33,11 +33,8 @@ def summarise(name: str, res: TAMResult, seconds: float) -> str:
         f"{name}: {res.n_items} items ({res.n_prompt} prompt + {res.n_answer} answer), "
         f"{res.layout.n_tokens} vision tokens in grids {res.layout.to_json()}, {seconds * 1e3:.1f} ms"
     ]
-    peak_item = (
-        int(maps.image.amax(dim=1).argmax())
-        if res.n_answer == 0
-        else res.n_prompt + int(res.A[res.n_prompt :].amax(dim=1).argmax())
-    )
+    candidates = range(res.n_prompt, res.n_items) if res.n_answer else range(res.n_items)
+    peak_item = max(candidates, key=lambda v: float(res.A[v].max()))
     frames = maps.frames(peak_item)
     best = int(np.argmax([f.max() for f in frames]))
     lines.append(f"strongest answer item {peak_item} (token id {int(res.token_ids[peak_item])}), frame {best}:")

@@ -27,7 +27,7 @@ class SyntheticCase:
     vision: VisionLayout
     prompt_positions: torch.Tensor  # (P,)
     answer_start: int
-    objects: list[tuple[int, int, int, int]]  # (class, frame, row, col) of each object's centre
+    objects: list[tuple[int, int, int, int]]  # (class, index into vision.frames, row, col) of each centre
 
     def compute(self, **kwargs: object) -> TAMResult:
         return compute_tam(
@@ -65,7 +65,8 @@ def make_case(
     classes = torch.randperm(vocab - 10, generator=gen)[:n_objects] + 10
     objects = []
     for cls in classes.tolist():
-        frame = layout.frames[int(torch.randint(len(layout.frames), (1,), generator=gen))]
+        index = int(torch.randint(len(layout.frames), (1,), generator=gen))
+        frame = layout.frames[index]
         r = int(torch.randint(frame.height, (1,), generator=gen))
         c = int(torch.randint(frame.width, (1,), generator=gen))
         yy, xx = torch.meshgrid(torch.arange(frame.height), torch.arange(frame.width), indexing="ij")
@@ -74,7 +75,7 @@ def make_case(
         cells = layout.positions[frame.offset : frame.offset + frame.size]
         direction = lm_head[cls] / lm_head[cls].norm()
         hidden[cells] += 4.0 * blob[:, None] * direction
-        objects.append((cls, frame.frame if len(layout.grids) == 1 else frame.image, r, c))
+        objects.append((cls, index, r, c))
     # the answer names the objects (one of them twice) between filler words
     answer_ids = ids[answer_start:].clone()
     for j, cls in enumerate(classes.tolist() + classes[:1].tolist()):
