@@ -51,16 +51,8 @@ def run_core(case: SyntheticCase) -> np.ndarray:
 
 
 def run_baseline(case: SyntheticCase) -> np.ndarray:
-    frames = [(f.height, f.width) for f in case.vision.frames]
-    return reference_maps(
-        case.hidden,
-        case.lm_head,
-        case.token_ids,
-        case.vision.positions,
-        frames,
-        case.prompt_positions,
-        case.answer_start,
-    )
+    args = (case.hidden, case.lm_head, case.token_ids, case.vision, case.prompt_positions, case.answer_start)
+    return reference_maps(*args)
 
 
 METHODS: dict[str, Callable[[SyntheticCase], np.ndarray]] = {"core": run_core, "baseline": run_baseline}

@@ -10,11 +10,11 @@ deliberately *not* optimised: it is the procedure to beat.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import torch
 from scipy.optimize import minimize_scalar
+
+from tam_widget.core import VisionLayout
 
 
 def rgf_per_pixel(img: np.ndarray, k: int = 3) -> np.ndarray:
@@ -48,12 +48,13 @@ def reference_maps(
     hidden: torch.Tensor,
     lm_head: torch.Tensor,
     token_ids: torch.Tensor,
-    image_positions: torch.Tensor,
-    frames: Sequence[tuple[int, int]],
+    vision: VisionLayout,
     prompt_positions: torch.Tensor,
     answer_start: int,
 ) -> np.ndarray:
-    """``(T, n_v)`` uint8 maps; ``frames`` is one ``(h, w)`` per image or video frame."""
+    """``(T, n_v)`` uint8 maps of every item, in the core's item order."""
+    frames = [(f.height, f.width) for f in vision.frames]
+    image_positions = vision.positions
     logit_list = round_logits(hidden, lm_head, answer_start)
     ids = token_ids.tolist()
     q = prompt_positions.tolist()
