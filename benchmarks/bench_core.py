@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,9 @@ def run_core(case: SyntheticCase) -> np.ndarray:
 
 
 def run_baseline(case: SyntheticCase) -> np.ndarray:
-    args = (case.hidden, case.lm_head, case.token_ids, case.vision, case.prompt_positions, case.answer_start)
-    return reference_maps(*args)
+    return reference_maps(
+        case.hidden, case.lm_head, case.token_ids, case.vision, case.prompt_positions, case.answer_start
+    )
 
 
 METHODS: dict[str, Callable[[SyntheticCase], np.ndarray]] = {"core": run_core, "baseline": run_baseline}
@@ -96,7 +98,7 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
 def gpu_core_ms(case: SyntheticCase) -> float | None:
     if not torch.cuda.is_available():
         return None
-    dev = SyntheticCase(**{**case.__dict__, "hidden": case.hidden.cuda(), "lm_head": case.lm_head.cuda()})
+    dev = replace(case, hidden=case.hidden.cuda(), lm_head=case.lm_head.cuda())
 
     def once() -> None:
         dev.compute().maps().u8.cpu()

@@ -14,32 +14,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .core import TAMResult, VisionLayout, compute_tam
+from .core import TAMInputs, VisionLayout
 
 DEFAULT_GOLDEN_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "golden" / "tam"
 
 
 @dataclass(frozen=True)
-class GoldenCase:
+class GoldenCase(TAMInputs):
     name: str
-    hidden: torch.Tensor  # (L, c)
-    lm_head: torch.Tensor  # (V, c)
-    token_ids: torch.Tensor  # (L,)
-    vision: VisionLayout
-    prompt_positions: torch.Tensor  # (P,)
-    answer_start: int
     expected: dict[str, np.ndarray]  # the reference's outputs, keyed as in the file
-
-    def compute(self, **kwargs: object) -> TAMResult:
-        return compute_tam(
-            self.hidden,
-            self.lm_head,
-            self.token_ids,
-            self.vision,
-            self.prompt_positions,
-            self.answer_start,
-            **kwargs,  # type: ignore[arg-type]
-        )
 
 
 def golden_dir() -> Path:

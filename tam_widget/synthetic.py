@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .core import TAMResult, VisionLayout, compute_tam
+from .core import TAMInputs, VisionLayout
 
 TEMPLATE_HEAD = 3  # chat-template tokens before the vision block
 TEMPLATE_MID = 2  # between the vision block and the prompt
@@ -20,25 +20,8 @@ TEMPLATE_TAIL = 4  # after the prompt, before the answer
 
 
 @dataclass(frozen=True)
-class SyntheticCase:
-    hidden: torch.Tensor  # (L, c)
-    lm_head: torch.Tensor  # (V, c)
-    token_ids: torch.Tensor  # (L,)
-    vision: VisionLayout
-    prompt_positions: torch.Tensor  # (P,)
-    answer_start: int
+class SyntheticCase(TAMInputs):
     objects: list[tuple[int, int, int, int]]  # (class, index into vision.frames, row, col) of each centre
-
-    def compute(self, **kwargs: object) -> TAMResult:
-        return compute_tam(
-            self.hidden,
-            self.lm_head,
-            self.token_ids,
-            self.vision,
-            self.prompt_positions,
-            self.answer_start,
-            **kwargs,  # type: ignore[arg-type]
-        )
 
 
 def make_case(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +123,6 @@ def test_each_check_rejects_a_perturbed_reference(key: str) -> None:
         target[[0, 1]] = target[[1, 0]]
     else:
         target[np.unravel_index(np.nanargmax(np.where(np.isnan(target), -np.inf, target)), target.shape)] += 1.0
-    broken = GoldenCase(**{**case.__dict__, "expected": bad})
+    broken = replace(case, expected=bad)
     with pytest.raises(AssertionError):
         CHECKS[key](broken, res)

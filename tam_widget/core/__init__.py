@@ -4,10 +4,11 @@ from .eci import corrected, interference
 from .layout import Frame, VisionLayout
 from .result import TAMMaps, TAMResult, filter_frames, normalise
 from .rgf import rank_gaussian_filter
-from .tam import compute_tam
+from .tam import TAMInputs, compute_tam
 
 __all__ = [
     "Frame",
+    "TAMInputs",
     "TAMMaps",
     "TAMResult",
     "VisionLayout",

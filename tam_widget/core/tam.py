@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -11,6 +13,24 @@ from .eci import interference
 from .items import plan_items
 from .layout import VisionLayout
 from .result import TAMResult
+
+
+@dataclass(frozen=True)
+class TAMInputs:
+    """The tensors a model hands to :func:`compute_tam`, kept together (golden and synthetic cases)."""
+
+    hidden: torch.Tensor  # (L, c)
+    lm_head: torch.Tensor  # (V, c)
+    token_ids: torch.Tensor  # (L,)
+    vision: VisionLayout
+    prompt_positions: torch.Tensor  # (P,)
+    answer_start: int
+
+    def compute(self, **kwargs: Any) -> TAMResult:
+        """:func:`compute_tam` on these inputs; keyword options pass through."""
+        return compute_tam(
+            self.hidden, self.lm_head, self.token_ids, self.vision, self.prompt_positions, self.answer_start, **kwargs
+        )
 
 
 def compute_tam(
