@@ -10,10 +10,10 @@ from benchmarks.reference_procedure import rgf_per_pixel
 from tam_widget import VisionLayout, compute_tam
 from tam_widget.core import rank_gaussian_filter
 from tam_widget.golden import golden_dir, load_golden
-from tam_widget.synthetic import make_case
+from tam_widget.synthetic import SyntheticCase, make_case
 
 
-def _tiny(grid: tuple[int, ...] = (3, 4), n_prompt: int = 3, n_answer: int = 4, seed: int = 0):  # type: ignore[no-untyped-def]
+def _tiny(grid: tuple[int, ...] = (3, 4), n_prompt: int = 3, n_answer: int = 4, seed: int = 0) -> SyntheticCase:
     return make_case(vocab=50, width=8, grids=(grid,), n_prompt=n_prompt, n_answer=n_answer, n_objects=1, seed=seed)
 
 

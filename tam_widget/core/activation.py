@@ -32,8 +32,7 @@ def class_logits(
 def argmax_class(hidden_row: torch.Tensor, lm_head: torch.Tensor, bias: torch.Tensor | None = None) -> int:
     """The model's own top-1 class for one ``(c,)`` hidden state, over the full vocabulary."""
     exact = lm_head.dtype in (torch.float32, torch.float64)
-    h = hidden_row.to(lm_head.device, lm_head.dtype if not exact else torch.float32)
-    scores = _matvec(lm_head, h.to(lm_head.dtype)).float()
+    scores = _matvec(lm_head, hidden_row.to(lm_head.device, lm_head.dtype)).float()
     if bias is not None:
         scores = scores + bias.to(scores.device, torch.float32)
     if exact:
