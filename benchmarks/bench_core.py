@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.procmem import reset_peak, status_kb  # noqa: E402
 from benchmarks.reference_procedure import reference_maps  # noqa: E402
 from tam_widget.synthetic import SyntheticCase, make_case  # noqa: E402
 
@@ -60,21 +61,14 @@ def run_baseline(case: SyntheticCase) -> np.ndarray:
 METHODS: dict[str, Callable[[SyntheticCase], np.ndarray]] = {"core": run_core, "baseline": run_baseline}
 
 
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def child(method: str, name: str) -> None:
     """Run in a fresh process: warm up, reset the peak, run once, print the extra peak in bytes."""
     case = build(name)
     METHODS[method](case)
-    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident set
-    before = _status_kb("VmRSS")
+    reset_peak()
+    before = status_kb("VmRSS")
     METHODS[method](case)
-    print(json.dumps({"extra_bytes": (_status_kb("VmHWM") - before) * 1024}))
+    print(json.dumps({"extra_bytes": (status_kb("VmHWM") - before) * 1024}))
 
 
 def peak_extra_bytes(method: str, name: str) -> int:

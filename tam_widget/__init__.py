@@ -1,7 +1,22 @@
 """tam-widget: see, token by token, where a multimodal LLM looked (Token Activation Map)."""
 
 from .core import TAMMaps, TAMResult, VisionLayout, compute_tam
+from .explain import explain, explain_inputs
+from .explanation import Explanation
+from .families import FAMILIES
+from .media import Video
 
 __version__ = "0.1.0"
 
-__all__ = ["TAMMaps", "TAMResult", "VisionLayout", "__version__", "compute_tam"]
+__all__ = [
+    "FAMILIES",
+    "Explanation",
+    "TAMMaps",
+    "TAMResult",
+    "Video",
+    "VisionLayout",
+    "__version__",
+    "compute_tam",
+    "explain",
+    "explain_inputs",
+]

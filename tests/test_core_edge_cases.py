@@ -171,8 +171,10 @@ def test_grids_that_disagree_with_positions() -> None:
         VisionLayout.from_grids(range(11), [(3, 4)])
     with pytest.raises(ValueError, match=r"expected \[h, w\] or \[t, h, w\]"):
         VisionLayout.from_grids(range(12), [(12,)])
-    with pytest.raises(ValueError, match="strictly increasing"):
-        VisionLayout.from_grids([0, 1, 3, 2], [(2, 2)])
+    with pytest.raises(ValueError, match="must be distinct"):
+        VisionLayout.from_grids([0, 1, 3, 3], [(2, 2)])
+    # grid order need not be sequence order: stitched tiles list their cells row-major over the image
+    assert VisionLayout.from_grids([0, 1, 3, 2], [(2, 2)]).positions.tolist() == [0, 1, 3, 2]
 
 
 def test_positions_that_disagree_with_the_sequence() -> None:

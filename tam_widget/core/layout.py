@@ -40,7 +40,7 @@ class VisionLayout:
     (``t`` frames of the same grid), after any patch merging, in sequence order.
     """
 
-    positions: torch.Tensor  # (n_v,) int64, strictly increasing
+    positions: torch.Tensor  # (n_v,) int64, distinct, in grid order (row-major per frame, frames in order)
     grids: tuple[tuple[int, ...], ...]  # as given: (h, w) per image, (t, h, w) per video
     frames: tuple[Frame, ...]
     _groups: dict[tuple[int, int], torch.Tensor] = field(default_factory=dict, repr=False, compare=False)
@@ -56,10 +56,10 @@ class VisionLayout:
                 "vision positions were given. Pass the grids after patch merging (e.g. Qwen's "
                 "image_grid_thw // merge_size) and exactly one position per vision token."
             )
-        if pos.numel() > 1 and not bool((pos[1:] > pos[:-1]).all()):
-            raise ValueError("Vision positions must be strictly increasing (sequence order, no duplicates).")
-        if pos.numel() and int(pos[0]) < 0:
-            raise ValueError(f"Vision positions must be non-negative, got {int(pos[0])}.")
+        if pos.numel() > 1 and bool((torch.sort(pos).values.diff() == 0).any()):
+            raise ValueError("Vision positions must be distinct: each vision token fills exactly one grid cell.")
+        if pos.numel() and int(pos.min()) < 0:
+            raise ValueError(f"Vision positions must be non-negative, got {int(pos.min())}.")
         return cls(pos, tuple(tuple(int(x) for x in g) for g in grids), frames)
 
     @property

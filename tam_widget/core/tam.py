@@ -57,6 +57,8 @@ def compute_tam(
     The work is one ``(L, c) x (c, T)`` product, one batched ECI and (on demand, in
     :meth:`TAMResult.maps`) one batched filter; all of it stays on ``hidden``'s device.
     """
+    hidden, lm_head = hidden.detach(), lm_head.detach()  # inference only (worker threads do not see no_grad)
+    lm_head_bias = lm_head_bias.detach() if lm_head_bias is not None else None
     ids = torch.as_tensor(token_ids).reshape(-1).long().cpu()
     q = torch.as_tensor(prompt_positions).reshape(-1).long().cpu()
     _validate(hidden, lm_head, ids, vision, q, answer_start, token_texts, lm_head_bias)
@@ -125,9 +127,9 @@ def _validate(
     vis, n_answer = vision.positions, length - answer_start
     if q.numel() + n_answer == 0:
         raise ValueError("Nothing to explain: no prompt positions and no answer tokens.")
-    if vis.numel() and int(vis[-1]) >= answer_start:
+    if vis.numel() and int(vis.max()) >= answer_start:
         raise ValueError(
-            f"Vision position {int(vis[-1])} is not before the answer start {answer_start}: vision tokens must be "
+            f"Vision position {int(vis.max())} is not before the answer start {answer_start}: vision tokens must be "
             "part of the input. Check that the positions and grids come from the same processor output."
         )
     if q.numel():

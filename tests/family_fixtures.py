@@ -1,0 +1,67 @@
+"""Tiny random models of every supported family, built offline from configs (no hub, no torchvision).
+
+Each fixture is a real ``*ForConditionalGeneration`` with a real processor (or, where the
+processor class cannot be built without torchvision, one built with the class check bypassed
+for its absent video processor), a local byte-level tokenizer, a test image and the views the
+explainer must find. ``FIXTURES`` maps ``config.model_type`` (the key of
+``tam_widget.families.FAMILIES``) to a builder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from tam_widget.toy import make_tokenizer, no_video_processor_check
+
+__all__ = ["Fixture", "build", "image", "make_tokenizer", "no_video_processor_check", "patch_local"]
+
+
+@dataclass
+class Fixture:
+    name: str
+    model: Any
+    processor: Any
+    images: list[np.ndarray]
+    prompt: str
+    views: list[tuple[str, tuple[int, ...]]]  # expected (kind, grid) per view, in order
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def image(h: int, w: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def build(config_cls: Any, cfg: dict[str, Any], model_cls: Any, seed: int = 0) -> Any:
+    torch.manual_seed(seed)
+    return model_cls(config_cls(**cfg)).eval()
+
+
+@contextlib.contextmanager
+def patch_local(model: Any) -> Iterator[None]:
+    """Zero every attention output (vision tower and language model): each position then depends on its
+    own input only, so an edit of one image region changes exactly the tokens that cover it."""
+
+    def zero(mod: Any, args: Any, out: Any) -> Any:
+        return (torch.zeros_like(out[0]), *out[1:]) if isinstance(out, tuple) else torch.zeros_like(out)
+
+    hooks = [m.register_forward_hook(zero) for m in model.modules() if type(m).__name__.endswith("Attention")]
+    try:
+        yield
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+# The per-group fixture modules import the helpers above, so they are merged in last.
+from fixtures_gemma import FIXTURES_GEMMA  # noqa: E402
+from fixtures_llava import FIXTURES_LLAVA  # noqa: E402
+from fixtures_qwen import FIXTURES_QWEN  # noqa: E402
+from fixtures_tiled import FIXTURES_TILED  # noqa: E402
+
+FIXTURES: dict[str, Callable[[], Fixture]] = {**FIXTURES_QWEN, **FIXTURES_LLAVA, **FIXTURES_TILED, **FIXTURES_GEMMA}
