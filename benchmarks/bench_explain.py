@@ -198,7 +198,7 @@ def main() -> None:
     names = ["tiny", "mid-quick"] if args.quick else ["tiny", "mid"]
     if torch.cuda.is_available() and not args.quick:
         names.append("gpu")
-    rows = {n: bench(n, repeat=3 if args.quick else 5) for n in names}
+    rows = {n: bench(n, repeat=2 if args.quick else 5) for n in names}
     mid = rows["mid-quick" if args.quick else "mid"]
     summary: dict[str, Any] = {
         "overhead_ratio": mid["overhead_ratio"],
