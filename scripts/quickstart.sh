@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/build-js.sh
 exec bash scripts/python.sh -m tam_widget demo "$@"

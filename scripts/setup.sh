@@ -15,6 +15,13 @@ else
   PY=.venv/bin/python
 fi
 
+if ! command -v npm >/dev/null; then
+  # the widget's front end is bundled from TypeScript at install time (hatch_build.py)
+  if [[ $(id -u) == 0 ]]; then apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+  else echo "tam-widget needs node and npm to build its widget: install them (e.g. apt-get install nodejs npm)." >&2; exit 1
+  fi
+fi
+
 stamp="$($PY -c 'import sys; print(sys.prefix)')/.tam-widget-setup"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then

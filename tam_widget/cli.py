@@ -1,7 +1,9 @@
-"""``tam-widget`` command line. ``demo`` runs the core and prints what it found.
+"""``tam-widget`` command line.
 
-Until the widget lands, the demo computes TAM on the reference's golden cases (when the
-folder is there) and reports parity, or on a synthetic case, and draws one map in the terminal.
+- ``demo [--out FILE.html]``: explain a small model built offline on a synthetic picture and
+  write the interactive page (one self-contained HTML file); prints its path.
+- ``parity [--golden DIR]``: TAM on the reference's golden cases (or a synthetic case), parity
+  with the reference, and one map drawn in the terminal.
 """
 
 from __future__ import annotations
@@ -42,7 +44,36 @@ def summarise(name: str, res: TAMResult, seconds: float) -> str:
     return "\n".join(lines)
 
 
+def scene(height: int = 224, width: int = 280) -> np.ndarray:
+    """A deterministic picture: a red disc, a blue square and a yellow bar on grey."""
+    yy, xx = np.mgrid[:height, :width]
+    img = np.full((height, width, 3), 200, np.uint8)
+    img[(yy - 70) ** 2 + (xx - 80) ** 2 < 45**2] = (220, 40, 40)
+    img[140:200, 170:240] = (40, 70, 220)
+    img[30:50, 150:260] = (235, 200, 30)
+    return img
+
+
 def demo(args: argparse.Namespace) -> int:
+    from .explain import explain
+    from .toy import qwen2_vl_model, qwen2_vl_processor
+
+    start = time.perf_counter()
+    model = qwen2_vl_model(seed=args.seed, hidden=128, layers=2, vision_width=64, vision_depth=2)
+    exp = explain(
+        model, qwen2_vl_processor(), scene(), "What is in the picture?", answer="A red disc and a blue square."
+    )
+    out = exp.save_html(args.out)
+    print(
+        f"explained {exp.n_prompt} prompt + {exp.n_answer} answer tokens over views "
+        f"{[v.grid for v in exp.views]} in {time.perf_counter() - start:.2f} s (a random model: the page shows "
+        "the tool, not what a trained model sees)"
+    )
+    print(Path(out).resolve())
+    return 0
+
+
+def parity(args: argparse.Namespace) -> int:
     folder = Path(args.golden) if args.golden else golden_dir()
     cases = sorted(folder.glob("*.npz")) if folder.is_dir() else []
     if not cases:
@@ -71,11 +102,14 @@ def demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tam-widget", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p_demo = sub.add_parser("demo", help="compute TAM on the golden cases (or a synthetic one) and summarise")
-    p_demo.add_argument("--golden", help="folder of golden *.npz cases (default: $TAM_GOLDEN_DIR or shared/golden/tam)")
-    p_demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic case")
+    p_demo = sub.add_parser("demo", help="explain a small offline model and write the interactive HTML page")
+    p_demo.add_argument("--out", default="tam-demo.html", help="where to write the page (default: tam-demo.html)")
+    p_demo.add_argument("--seed", type=int, default=0, help="seed of the model's random weights")
+    p_par = sub.add_parser("parity", help="TAM on the golden cases (or a synthetic one): parity and one map")
+    p_par.add_argument("--golden", help="folder of golden *.npz cases (default: $TAM_GOLDEN_DIR or shared/golden/tam)")
+    p_par.add_argument("--seed", type=int, default=0, help="seed of the synthetic case")
     args = parser.parse_args(argv)
-    return demo(args)
+    return demo(args) if args.command == "demo" else parity(args)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,23 @@ class Explanation:
             f"tokens, views [{grids}], text={self.text[:60]!r})"
         )
 
+    # -- display ----------------------------------------------------------------------------
+
+    def widget(self, **traits: Any) -> Any:
+        """The interactive :class:`~tam_widget.widget.TAMWidget` for this explanation."""
+        from .widget import TAMWidget
+
+        return TAMWidget(self, **traits)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget()._repr_mimebundle_(**kwargs)
+
+    def save_html(self, path: str | os.PathLike[str], **traits: Any) -> Any:
+        """One self-contained offline HTML page with the interactive view; returns its path."""
+        from .export import save_html
+
+        return save_html(self, path, **traits)
+
     # -- persistence ------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike[str]) -> None:

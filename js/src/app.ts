@@ -1,0 +1,130 @@
+/**
+ * One rendered widget: decodes the data once, builds the views and redraws what a trait change
+ * or a browser-only change (hover, video frame) affects. All maps are computed here, in the page.
+ */
+
+import { decode, type WireMeta } from "./codec";
+import { LocalState } from "./local";
+import { type SyncedKey, TraitWriter, type WidgetModel } from "./model";
+import { MapState, type Settings, clamp, validItem } from "./state";
+import { CandidatesView } from "./views/candidates";
+import { Controls } from "./views/controls";
+import { h } from "./views/dom";
+import { HeatmapPanel } from "./views/heatmap";
+import { ImageStore } from "./views/images";
+import { Legend } from "./views/legend";
+import { fileName, savePng } from "./views/save";
+import { TokenView } from "./views/tokens";
+
+/** What a change requires: a new map (and everything), new colours only, or a new composition only. */
+type Redraw = "map" | "colour" | "opacity";
+
+const REDRAW: Record<SyncedKey, Redraw> = {
+  selected: "map",
+  eci_scale: "map",
+  eci: "map",
+  filter: "map",
+  group_words: "map",
+  colormap: "colour",
+  opacity: "opacity",
+};
+
+export class App {
+  readonly meta: WireMeta;
+  readonly state: MapState;
+  readonly local: LocalState;
+  private readonly writer: TraitWriter;
+  private readonly images: ImageStore;
+  private readonly tokens: TokenView;
+  private readonly panels: HeatmapPanel[];
+  private readonly candidates: CandidatesView;
+  private readonly legend = new Legend();
+  private readonly controls: Controls;
+  private readonly cleanups: (() => void)[] = [];
+  private grouped: boolean | null = null;
+
+  constructor(
+    private readonly model: WidgetModel,
+    root: HTMLElement,
+  ) {
+    this.meta = model.get("_meta");
+    this.state = new MapState(decode(model.get("_data"), this.meta));
+    this.local = new LocalState(this.meta.views.length);
+    this.writer = new TraitWriter(model);
+    this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
+    this.tokens = new TokenView(this.meta.items, {
+      select: (item) => this.writer.set("selected", item),
+      hover: (item) => this.local.setHover(item),
+    });
+    this.panels = this.meta.views.map((view, i) => {
+      const image = this.meta.images[view.image] ?? { first: 0, frames: 1, height: 1, width: 1 };
+      return new HeatmapPanel(view, i, image, this.meta.frames, this.local, this.images);
+    });
+    this.candidates = new CandidatesView(this.meta);
+    this.controls = new Controls(model, this.writer, () => this.save());
+    root.append(
+      h("div", { class: "tam-main" }, [
+        h("div", { class: "tam-left" }, [h("div", { class: "tam-panels" }, this.panels.map((p) => p.el)), this.controls.el]),
+        h("div", { class: "tam-right" }, [this.tokens.el, this.legend.el, this.candidates.el]),
+      ]),
+    );
+    for (const key of Object.keys(REDRAW) as SyncedKey[]) {
+      const fn = () => this.redraw(REDRAW[key]);
+      model.on(`change:${key}`, fn);
+      this.cleanups.push(() => model.off(`change:${key}`, fn));
+    }
+    this.cleanups.push(this.local.subscribe(() => this.redraw("map")));
+    this.redraw("map");
+  }
+
+  /** The item on show: the hovered one while the pointer rests on a token, else the selected one. */
+  get shown(): number {
+    return this.local.hover ?? this.selected;
+  }
+
+  get selected(): number {
+    return validItem(this.model.get("selected"), this.meta);
+  }
+
+  settings(): Settings {
+    return { eciScale: Number(this.model.get("eci_scale")), eci: Boolean(this.model.get("eci")), filter: Boolean(this.model.get("filter")) };
+  }
+
+  redraw(what: Redraw): void {
+    const colormap = String(this.model.get("colormap"));
+    const opacity = clamp(Number(this.model.get("opacity")), 0, 1);
+    this.controls.update();
+    if (what === "opacity") return this.compose(opacity);
+    const group = Boolean(this.model.get("group_words"));
+    if (group !== this.grouped) {
+      this.tokens.render(group);
+      this.grouped = group;
+    }
+    const shown = this.shown;
+    const map = this.state.map(shown, this.settings());
+    this.tokens.update(this.selected, shown, map.text, map.nText, colormap);
+    this.legend.update(colormap);
+    this.candidates.update(shown);
+    for (const p of this.panels) p.draw(map.image, colormap, opacity);
+  }
+
+  dispose(): void {
+    for (const fn of this.cleanups) fn();
+    this.writer.dispose();
+    this.tokens.dispose();
+    this.controls.dispose();
+    this.images.dispose();
+  }
+
+  private compose(opacity?: number): void {
+    for (const p of this.panels) p.compose(opacity);
+  }
+
+  private save(): void {
+    const item = this.shown;
+    savePng(
+      this.panels.map((p) => p.canvas),
+      fileName(item, this.meta.items[item]?.text ?? ""),
+    );
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The ECI slider, the ECI / filter / word-grouping toggles, opacity, colour map and "save PNG".
+ * Inputs write the small synced traits; update() reflects the traits back into the inputs.
+ */
+
+import { COLORMAP_NAMES } from "../colormap";
+import type { Model, SyncedKey, TraitWriter, WidgetModel } from "../model";
+import { methodLabel } from "../state";
+import { h, labelled } from "./dom";
+
+function range(role: string, min: number, max: number, step: number, label: string): HTMLInputElement {
+  return h("input", { role, attrs: { type: "range", min: String(min), max: String(max), step: String(step), "aria-label": label } });
+}
+
+function checkbox(role: string): HTMLInputElement {
+  return h("input", { role, attrs: { type: "checkbox" } });
+}
+
+export class Controls {
+  readonly el: HTMLElement;
+  private readonly scale = range("eci-scale", 0, 2, 0.01, "ECI scale λ");
+  private readonly scaleValue = h("output", { class: "tam-value", role: "eci-scale-value" });
+  private readonly eci = checkbox("eci");
+  private readonly filter = checkbox("filter");
+  private readonly groupWords = checkbox("group-words");
+  private readonly opacity = range("opacity", 0, 1, 0.01, "Opacity");
+  private readonly colormap = h("select", { role: "colormap", attrs: { "aria-label": "Colour map" } });
+  private readonly save = h("button", { role: "save-png", text: "Save PNG", attrs: { type: "button" } });
+  private readonly method = h("div", { class: "tam-method", role: "method" });
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(
+    private readonly model: WidgetModel,
+    writer: TraitWriter,
+    onSave: () => void,
+  ) {
+    for (const name of COLORMAP_NAMES) this.colormap.appendChild(h("option", { text: name, attrs: { value: name } }));
+    const listen = (node: HTMLElement, type: string, fn: () => void) => {
+      node.addEventListener(type, fn);
+      this.cleanups.push(() => node.removeEventListener(type, fn));
+    };
+    // Dragging saves at most every few frames; releasing the slider saves at once.
+    listen(this.scale, "input", () => writer.set("eci_scale", Number(this.scale.value), { debounce: true }));
+    listen(this.scale, "change", () => writer.flush());
+    listen(this.opacity, "input", () => writer.set("opacity", Number(this.opacity.value), { debounce: true }));
+    listen(this.opacity, "change", () => writer.flush());
+    const toggle = (node: HTMLInputElement, key: "eci" | "filter" | "group_words") =>
+      listen(node, "change", () => writer.set(key, node.checked));
+    toggle(this.eci, "eci");
+    toggle(this.filter, "filter");
+    toggle(this.groupWords, "group_words");
+    listen(this.colormap, "change", () => writer.set("colormap", this.colormap.value as Model["colormap"]));
+    listen(this.save, "click", onSave);
+    this.el = h("div", { class: "tam-controls", role: "controls" }, [
+      this.method,
+      labelled("ECI scale λ", this.scale, [this.scaleValue]),
+      h("div", { class: "tam-toggles" }, [labelled("ECI", this.eci), labelled("filter", this.filter), labelled("words", this.groupWords)]),
+      labelled("opacity", this.opacity),
+      labelled("colours", this.colormap),
+      this.save,
+    ]);
+  }
+
+  /** Show the traits' current values (after a change from Python or from another view of the model). */
+  update(): void {
+    const get = <K extends SyncedKey>(k: K) => this.model.get(k);
+    const scale = Number(get("eci_scale"));
+    setValue(this.scale, String(scale));
+    this.scaleValue.textContent = scale.toFixed(2);
+    this.scale.disabled = !get("eci");
+    this.eci.checked = Boolean(get("eci"));
+    this.filter.checked = Boolean(get("filter"));
+    this.groupWords.checked = Boolean(get("group_words"));
+    setValue(this.opacity, String(get("opacity")));
+    setValue(this.colormap, String(get("colormap")));
+    this.method.textContent = methodLabel({ eciScale: scale, eci: Boolean(get("eci")), filter: Boolean(get("filter")) });
+  }
+
+  dispose(): void {
+    for (const fn of this.cleanups) fn();
+  }
+}
+
+function setValue(node: HTMLInputElement | HTMLSelectElement, value: string): void {
+  if (node.value !== value) node.value = value;
+}

@@ -1,0 +1,162 @@
+/**
+ * The prompt and the answer as focusable tokens (or words): click and arrow keys select, hover
+ * previews, and the shown item's relevance on earlier tokens colours their background.
+ */
+
+import type { ItemMeta } from "../codec";
+import { cssColor, textColor } from "../colormap";
+import { displayText, h } from "./dom";
+
+/** One clickable unit: a token, or a word of consecutive tokens sharing items[].word. */
+export interface TokenUnit {
+  first: number; // item selected by this unit
+  items: number[];
+  text: string;
+  prompt: boolean;
+}
+
+export function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
+  const units: TokenUnit[] = [];
+  items.forEach((it, i) => {
+    const last = units[units.length - 1];
+    const prev = items[i - 1];
+    if (group && last && prev && prev.word === it.word && prev.prompt === it.prompt) {
+      last.items.push(i);
+      last.text += it.text;
+    } else {
+      units.push({ first: i, items: [i], text: it.text, prompt: it.prompt });
+    }
+  });
+  return units;
+}
+
+export interface TokenCallbacks {
+  select(item: number): void;
+  hover(item: number | null): void;
+}
+
+const NEXT: Record<string, number> = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+
+export class TokenView {
+  readonly el: HTMLElement;
+  private units: TokenUnit[] = [];
+  private nodes: HTMLElement[] = [];
+  private unitOf = new Int32Array(0); // item -> unit index
+  private colours: string[] = [];
+  private selectedUnit = -1;
+  private shownUnit = -1;
+
+  constructor(
+    private readonly items: ItemMeta[],
+    private readonly on: TokenCallbacks,
+  ) {
+    this.el = h("div", { class: "tam-tokens", role: "tokens", attrs: { role: "listbox", "aria-label": "Tokens" } });
+    this.el.addEventListener("click", this.onClick);
+    this.el.addEventListener("mouseover", this.onOver);
+    this.el.addEventListener("mouseleave", this.onLeave);
+    this.el.addEventListener("keydown", this.onKey);
+  }
+
+  /** Rebuild the token elements (on start and when word grouping changes). */
+  render(group: boolean): void {
+    this.units = tokenUnits(this.items, group);
+    this.unitOf = new Int32Array(this.items.length);
+    this.nodes = this.units.map((u, k) => {
+      for (const i of u.items) this.unitOf[i] = k;
+      const raw = u.items.map((i) => this.items[i].text).join("");
+      return h("span", {
+        class: "tam-token",
+        role: "token",
+        text: displayText(u.text),
+        attrs: { "data-index": String(u.first), role: "option", tabindex: "-1", "aria-selected": "false", title: `#${u.first} ${JSON.stringify(raw)}` },
+      });
+    });
+    this.colours = this.nodes.map(() => "");
+    this.selectedUnit = this.shownUnit = -1;
+    const line = (prompt: boolean, label: string) => {
+      const nodes = this.nodes.filter((_, k) => this.units[k].prompt === prompt);
+      return nodes.length ? h("div", { class: "tam-line" }, [h("span", { class: "tam-line-label", text: label }), ...nodes]) : null;
+    };
+    this.el.replaceChildren(...[line(true, "Prompt"), line(false, "Answer")].filter((n): n is HTMLDivElement => n !== null));
+  }
+
+  /** Highlight the selected and shown items and colour the relevance of the shown item's earlier tokens. */
+  update(selected: number, shown: number, text: Float32Array, nText: number, colormap: string): void {
+    const sel = this.unitOf[selected] ?? -1;
+    if (sel !== this.selectedUnit) {
+      this.setSelected(this.selectedUnit, false);
+      this.setSelected(sel, true);
+      this.selectedUnit = sel;
+    }
+    const shownUnit = this.unitOf[shown] ?? -1;
+    if (shownUnit !== this.shownUnit) {
+      this.nodes[this.shownUnit]?.classList.remove("is-shown");
+      this.nodes[shownUnit]?.classList.add("is-shown");
+      this.shownUnit = shownUnit;
+    }
+    for (let k = 0; k < this.units.length; k++) {
+      let best = -1;
+      for (const i of this.units[k].items) if (i < nText && text[i] > best) best = text[i];
+      const colour = best >= 0 ? `${cssColor(colormap, best)}|${textColor(colormap, best)}` : "";
+      if (colour === this.colours[k]) continue;
+      this.colours[k] = colour;
+      const [bg, fg] = colour ? colour.split("|") : ["", ""];
+      this.nodes[k].style.backgroundColor = bg;
+      this.nodes[k].style.color = fg;
+      this.nodes[k].classList.toggle("has-relevance", colour !== "");
+    }
+  }
+
+  focusSelected(): void {
+    this.nodes[this.selectedUnit]?.focus();
+  }
+
+  dispose(): void {
+    this.el.removeEventListener("click", this.onClick);
+    this.el.removeEventListener("mouseover", this.onOver);
+    this.el.removeEventListener("mouseleave", this.onLeave);
+    this.el.removeEventListener("keydown", this.onKey);
+  }
+
+  private setSelected(unit: number, on: boolean): void {
+    const node = this.nodes[unit];
+    if (!node) return;
+    node.classList.toggle("is-selected", on);
+    node.setAttribute("aria-selected", String(on));
+    node.tabIndex = on ? 0 : -1;
+  }
+
+  private unitAt(target: EventTarget | null): number {
+    const node = target instanceof Element ? target.closest<HTMLElement>('[data-role="token"]') : null;
+    return node ? this.nodes.indexOf(node) : -1;
+  }
+
+  private readonly onClick = (e: MouseEvent) => {
+    const k = this.unitAt(e.target);
+    if (k < 0) return;
+    this.on.select(this.units[k].first);
+    this.nodes[k].focus();
+  };
+
+  private readonly onOver = (e: MouseEvent) => {
+    const k = this.unitAt(e.target);
+    if (k >= 0) this.on.hover(this.units[k].first);
+  };
+
+  private readonly onLeave = () => this.on.hover(null);
+
+  private readonly onKey = (e: KeyboardEvent) => {
+    const from = Math.max(0, this.unitAt(e.target) >= 0 ? this.unitAt(e.target) : this.selectedUnit);
+    let to: number;
+    if (e.key in NEXT) to = from + NEXT[e.key];
+    else if (e.key === "Home") to = 0;
+    else if (e.key === "End") to = this.units.length - 1;
+    else if (e.key === "Enter" || e.key === " ") to = from;
+    else return;
+    e.preventDefault();
+    to = Math.min(this.units.length - 1, Math.max(0, to));
+    this.on.hover(null); // the keyboard takes over from a pointer resting on a token
+    this.on.select(this.units[to].first);
+    this.nodes[to]?.focus();
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * anywidget entry point: render({model, el}) builds the TAM view and returns its cleanup.
+ * A new _data / _meta / _images from Python rebuilds the view; small traits update it in place.
+ */
+
+import type { AnyWidget, RenderProps } from "@anywidget/types";
+import { App } from "./app";
+import { DATA_KEYS, type Model } from "./model";
+import { h } from "./views/dom";
+
+function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => void {
+  const root = h("div", { class: "tam-widget" });
+  el.appendChild(root);
+  let app: App | null = null;
+  const build = () => {
+    app?.dispose();
+    app = null;
+    root.replaceChildren();
+    try {
+      app = new App(model, root);
+    } catch (err) {
+      console.error("tam-widget:", err);
+      root.appendChild(h("div", { class: "tam-error", role: "error", text: `tam-widget could not show this explanation: ${String(err)}` }));
+    }
+  };
+  build();
+  for (const key of DATA_KEYS) model.on(`change:${key}`, build);
+  return () => {
+    for (const key of DATA_KEYS) model.off(`change:${key}`, build);
+    app?.dispose();
+    root.remove();
+  };
+}
+
+export default { render } satisfies AnyWidget<Model>;

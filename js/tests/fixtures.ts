@@ -1,0 +1,47 @@
+/** Loading the parity fixtures that tests/make_fixtures.py writes from the golden TAM cases. */
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FrameMeta, WireMeta } from "../src/codec";
+
+export const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+
+export const MISSING_FIXTURES =
+  `No parity fixtures in ${FIXTURE_DIR}. They are generated, not committed: from the repository root run\n` +
+  "  PYTHONPATH=. python js/tests/make_fixtures.py   (or: PYTHON=/path/to/venv/bin/python npm run fixtures)\nwith the project's Python environment, then npm test again.";
+
+export interface Expected {
+  label: string;
+  eci_scale: number;
+  eci: boolean;
+  filter: boolean;
+  u8: number[];
+  text: (number | null)[];
+}
+
+export interface Fixture {
+  name: string;
+  T: number;
+  n_v: number;
+  n_prompt: number;
+  n_answer: number;
+  kernel: number;
+  frames: FrameMeta[];
+  A: number[];
+  E: number[];
+  scale: (number | null)[];
+  R: number[];
+  n_visible: number[];
+  wire: { data: string; meta: WireMeta };
+  expected: Expected[];
+}
+
+export function fixtureNames(): string[] {
+  if (!existsSync(FIXTURE_DIR)) return [];
+  return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith(".json")).sort();
+}
+
+export function loadFixture(file: string): Fixture {
+  return JSON.parse(readFileSync(join(FIXTURE_DIR, file), "utf8")) as Fixture;
+}

@@ -1,0 +1,158 @@
+/** Test helpers: a synthetic explanation in the wire format, and a fake anywidget model. */
+
+import { type ArrayName, encode, type ItemMeta, type ViewMeta, type WireMeta } from "../src/codec";
+import type { Model, WidgetModel } from "../src/model";
+
+/** mulberry32: a small deterministic generator, so synthetic cases are the same on every run. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface CaseOptions {
+  nPrompt?: number;
+  nAnswer?: number;
+  grids?: number[][]; // [h, w] per image, [t, h, w] per video
+  texts?: string[]; // item texts (default t0, t1, ...)
+  words?: number[]; // item word indices (default: one word per item)
+  boxes?: number[][];
+  seed?: number;
+}
+
+export interface Case {
+  data: ArrayBuffer;
+  meta: WireMeta;
+  images: DataView[];
+}
+
+export function syntheticCase(opts: CaseOptions = {}): Case {
+  const { nPrompt = 4, nAnswer = 6, grids = [[6, 8]], seed = 1 } = opts;
+  const T = nPrompt + nAnswer;
+  const rnd = random(seed);
+  const frames: WireMeta["frames"] = [];
+  const views: ViewMeta[] = [];
+  const images: WireMeta["images"] = [];
+  let nv = 0;
+  grids.forEach((grid, i) => {
+    const [t, h, w] = grid.length === 3 ? grid : [1, ...grid];
+    const view: ViewMeta = { image: i, kind: grid.length === 3 ? "video" : "image", grid, box: opts.boxes?.[i] ?? [0, 0, 1, 1], offset: nv, frames: [] };
+    for (let k = 0; k < t; k++) {
+      view.frames.push(frames.length);
+      frames.push({ offset: nv, height: h, width: w });
+      nv += h * w;
+    }
+    views.push(view);
+    images.push({ first: images.reduce((s, m) => s + m.frames, 0), frames: 2 * t, height: 14 * h, width: 14 * w });
+  });
+  const A = Float32Array.from({ length: T * nv }, () => Math.max(0, rnd() * 4 - 1));
+  const E = Float32Array.from({ length: T * nv }, () => rnd() * 2);
+  const scale = Float32Array.from({ length: T }, (_, v) => (v === 0 ? NaN : rnd()));
+  const R = Float32Array.from({ length: T * T }, () => rnd() * 3);
+  const nVisible = Int32Array.from({ length: T }, (_, v) => (v < nPrompt ? nPrompt : v));
+  const { data, arrays } = encode({
+    A: { values: A, shape: [T, nv] },
+    E: { values: E, shape: [T, nv] },
+    scale: { values: scale, shape: [T] },
+    R: { values: R, shape: [T, T] },
+    n_visible: { values: nVisible, shape: [T] },
+  } satisfies Record<ArrayName, unknown>);
+  const items: ItemMeta[] = Array.from({ length: T }, (_, i) => ({
+    text: opts.texts?.[i] ?? ` t${i}`,
+    position: 100 + i,
+    word: opts.words?.[i] ?? 100 + i,
+    prompt: i < nPrompt,
+  }));
+  const meta: WireMeta = {
+    version: 1,
+    arrays,
+    n_prompt: nPrompt,
+    n_answer: nAnswer,
+    kernel: 3,
+    frames,
+    views,
+    items,
+    top: Array.from({ length: nAnswer }, (_, r) => [
+      { text: items[nPrompt + r].text, p: 0.6 },
+      { text: "<b>other</b>", p: 0.3 },
+      { text: "</script>", p: 0.1 },
+    ]),
+    images,
+    text: items.slice(nPrompt).map((it) => it.text).join(""),
+    model: "synthetic",
+    family: "test",
+  };
+  const nImages = images.reduce((s, m) => s + m.frames, 0);
+  return { data, meta, images: Array.from({ length: nImages }, () => new DataView(new Uint8Array([137, 80, 78, 71]).buffer)) };
+}
+
+type Handler = (...args: unknown[]) => void;
+
+/** Enough of an anywidget model: get/set fire change:<key> like Backbone, save_changes is counted. */
+export class FakeModel {
+  saves = 0;
+  sent: unknown[] = [];
+  readonly handlers = new Map<string, Set<Handler>>();
+  readonly widget_manager = {};
+
+  constructor(public values: Record<string, unknown>) {}
+
+  get(key: string): unknown {
+    return this.values[key];
+  }
+
+  set(key: string, value: unknown): void {
+    if (this.values[key] === value) return;
+    this.values[key] = value;
+    for (const fn of this.handlers.get(`change:${key}`) ?? []) fn();
+  }
+
+  on(name: string, fn: Handler): void {
+    if (!this.handlers.has(name)) this.handlers.set(name, new Set());
+    this.handlers.get(name)?.add(fn);
+  }
+
+  off(name?: string | null, fn?: Handler | null): void {
+    if (!name) this.handlers.clear();
+    else if (!fn) this.handlers.delete(name);
+    else this.handlers.get(name)?.delete(fn);
+  }
+
+  save_changes(): void {
+    this.saves++;
+  }
+
+  send(content: unknown): void {
+    this.sent.push(content);
+  }
+
+  listenerCount(): number {
+    return [...this.handlers.values()].reduce((s, set) => s + set.size, 0);
+  }
+
+  asModel(): WidgetModel {
+    return this as unknown as WidgetModel;
+  }
+}
+
+/** A fake model holding a case and the Python defaults of the small traits. */
+export function fakeModel(c: Case, traits: Partial<Model> = {}): FakeModel {
+  return new FakeModel({
+    _data: new DataView(c.data),
+    _meta: c.meta,
+    _images: c.images,
+    selected: c.meta.n_prompt,
+    eci_scale: 1,
+    eci: true,
+    filter: true,
+    opacity: 0.5,
+    colormap: "jet",
+    group_words: false,
+    ...traits,
+  });
+}

@@ -1,0 +1,130 @@
+"""Write the vitest parity fixtures: one ``js/tests/fixtures/<case>.json`` per golden TAM case.
+
+Run from anywhere: ``PYTHONPATH=/path/to/checkout python js/tests/make_fixtures.py``.
+
+Each fixture holds the case's arrays (``A``, ``E``, ``scale`` with NaN as null, ``R``,
+``n_visible``, flattened row-major), its ``frames`` and ``kernel``, the real wire encoding of an
+``Explanation`` built around the case (``wire.data`` base64 + ``wire.meta``, so the TypeScript
+decoder is tested on what Python actually sends), and the expected ``u8`` maps (and normalised
+text relevance) of every item for each setting the widget can show.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tam_widget import wire
+from tam_widget.core.result import TAMResult
+from tam_widget.explanation import Explanation
+from tam_widget.families.base import View
+from tam_widget.golden import GoldenCase, golden_dir, load_golden
+
+OUT = Path(__file__).resolve().parent / "fixtures"
+
+# (label, eci_scale, eci, filter): the settings checked item by item against result.maps().
+SETTINGS = [
+    ("lambda_1", 1.0, True, True),
+    ("lambda_0.5", 0.5, True, True),
+    ("lambda_1.37", 1.37, True, True),  # a slider value float32 cannot hold exactly
+    ("lambda_0", 0.0, True, True),
+    ("no_eci", 1.0, False, True),
+    ("no_filter", 1.0, True, False),
+]
+
+
+def floats(x: Any) -> list[float | None]:
+    """Flattened float32 values as exact JSON numbers, NaN as null."""
+    flat = np.asarray(x, dtype=np.float32).reshape(-1).astype(np.float64).tolist()
+    return [None if math.isnan(v) else v for v in flat]
+
+
+def explanation(case: GoldenCase, result: TAMResult) -> Explanation:
+    """A plain Explanation around the case (token texts, images and candidates are placeholders)."""
+    ids = case.token_ids.tolist()
+    tokens = [f"t{i}" for i in ids]
+    views, images, start = [], [], 0
+    for index, grid in enumerate(result.layout.grids):
+        cells = int(np.prod(grid))
+        positions = tuple(result.layout.positions[start : start + cells].tolist())
+        start += cells
+        h, w = grid[-2], grid[-1]
+        video = len(grid) == 3
+        shape = (2 * grid[0], 4 * h, 4 * w, 3) if video else (4 * h, 4 * w, 3)
+        images.append(np.full(shape, 128, dtype=np.uint8))
+        views.append(View(image=index, kind="video" if video else "image", grid=tuple(grid), positions=positions))
+    n_answer = len(ids) - case.answer_start
+    probs = np.tile(np.array([[0.7, 0.2, 0.1]]), (n_answer, 1))
+    return Explanation(
+        result=result,
+        token_ids=ids,
+        tokens=tokens,
+        special=[False] * len(ids),
+        words=list(range(len(ids))),
+        prompt_positions=case.prompt_positions.tolist(),
+        answer_start=case.answer_start,
+        images=images,
+        views=views,
+        top_ids=np.zeros((n_answer, 3), dtype=np.int64),
+        top_probs=probs,
+        top_texts=[["a", "b", "c"]] * n_answer,
+        text=" ".join(tokens[case.answer_start :]),
+        meta={"model": "golden", "family": case.name},
+    )
+
+
+def fixture(case: GoldenCase) -> dict[str, Any]:
+    r = case.compute()
+    data, meta, _ = wire.encode(explanation(case, r))
+    expected = []
+    for label, eci_scale, eci, filt in SETTINGS:
+        maps = r.maps(eci_scale, eci=eci, filter=filt)
+        expected.append(
+            {
+                "label": label,
+                "eci_scale": eci_scale,
+                "eci": eci,
+                "filter": filt,
+                "u8": maps.u8.reshape(-1).tolist(),
+                "text": floats(maps.text),
+            }
+        )
+    return {
+        "name": case.name,
+        "T": r.n_items,
+        "n_v": r.layout.n_tokens,
+        "n_prompt": r.n_prompt,
+        "n_answer": r.n_answer,
+        "kernel": r.kernel,
+        "frames": [{"offset": f.offset, "height": f.height, "width": f.width} for f in r.layout.frames],
+        "A": floats(r.A),
+        "E": floats(r.E),
+        "scale": floats(r.scale),
+        "R": floats(r.R),
+        "n_visible": r.n_visible.tolist(),
+        "wire": {"data": base64.b64encode(data).decode("ascii"), "meta": meta},
+        "expected": expected,
+    }
+
+
+def main() -> int:
+    paths = sorted(golden_dir().glob("*.npz"))
+    if not paths:
+        print(f"No golden cases in {golden_dir()} (set TAM_GOLDEN_DIR).", file=sys.stderr)
+        return 1
+    OUT.mkdir(exist_ok=True)
+    for path in paths:
+        fx = fixture(load_golden(path))
+        (OUT / f"{fx['name']}.json").write_text(json.dumps(fx, separators=(",", ":")))
+        print(f"{fx['name']}: T={fx['T']} n_v={fx['n_v']} -> {OUT / (fx['name'] + '.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import type { TamData } from "../src/codec";
+import { computeItem, correctInto, filterFrame, normaliseInto, reflectIndex, toU8, Workspace } from "../src/math";
+
+function data(A: number[][], E: number[][], scale: number[], R: number[][], nVisible: number[], h: number, w: number): TamData {
+  return {
+    T: A.length,
+    nv: A[0].length,
+    A: Float32Array.from(A.flat()),
+    E: Float32Array.from(E.flat()),
+    scale: Float32Array.from(scale),
+    R: Float32Array.from(R.flat()),
+    nVisible: Int32Array.from(nVisible),
+    kernel: 3,
+    frames: [{ offset: 0, height: h, width: w }],
+  };
+}
+
+describe("math", () => {
+  it("reflect-pads like numpy's 'reflect' (and n = 1 repeats index 0)", () => {
+    expect([...reflectIndex(5, 1)]).toEqual([1, 0, 1, 2, 3, 4, 3]);
+    expect([...reflectIndex(2, 3)]).toEqual([1, 0, 1, 0, 1, 0, 1, 0]);
+    expect([...reflectIndex(1, 2)]).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("ECI subtracts lambda * s * E, clamps at 0, treats NaN scale as no ECI, and lambda 0 leaves A as is", () => {
+    const d = data([[1, -1], [2, 3]], [[1, 1], [4, 1]], [NaN, 0.5], [[0, 0], [0, 0]], [0, 1], 1, 2);
+    const out = new Float32Array(2);
+    correctInto(out, d, 1, 1);
+    expect([...out]).toEqual([0, 2.5]);
+    correctInto(out, d, 1, 2);
+    expect([...out]).toEqual([0, 2]);
+    correctInto(out, d, 0, 1);
+    expect([...out]).toEqual([1, 0]); // NaN scale: no correction, only the clamp
+    correctInto(out, d, 0, 0);
+    expect([...out]).toEqual([1, -1]); // lambda 0: A unchanged, as the core returns it
+  });
+
+  it("normalises the image jointly with the visible text relevance; a flat item is all zeros", () => {
+    const d = data([[1, 3], [2, 2]], [[0, 0], [0, 0]], [NaN, NaN], [[5, 0], [2, 9]], [1, 1], 1, 2);
+    const image = Float32Array.from([1, 3]);
+    const text = new Float32Array(2);
+    expect(normaliseInto(image, text, d, 0)).toBe(1);
+    expect([...image]).toEqual([0, 0.5]);
+    expect(text[0]).toBe(1);
+    const flat = Float32Array.from([2, 2]);
+    normaliseInto(flat, text, d, 1); // R[1, 0] = 2 too; R[1, 1] = 9 is not visible
+    expect([...flat, text[0]]).toEqual([0, 0, 0]);
+  });
+
+  it("filters a constant window to its median and a non-positive window to 0", () => {
+    const ws = new Workspace(9, 1, 3);
+    const src = new Float32Array(9).fill(0.25);
+    const dst = new Float32Array(9);
+    filterFrame(src, dst, { offset: 0, height: 3, width: 3 }, 3, ws);
+    expect([...dst]).toEqual(new Array(9).fill(0.25));
+    filterFrame(new Float32Array(9), dst, { offset: 0, height: 3, width: 3 }, 3, ws);
+    expect([...dst]).toEqual(new Array(9).fill(0));
+  });
+
+  it("weights sorted ranks around the median with a Gaussian of width cv", () => {
+    // A 1x1 map: the window is the cell 9 times over (reflect of n = 1), so the output is the cell.
+    const ws = new Workspace(1, 1, 3);
+    const dst = new Float32Array(1);
+    filterFrame(Float32Array.from([0.7]), dst, { offset: 0, height: 1, width: 1 }, 3, ws);
+    expect(dst[0]).toBeCloseTo(0.7, 6);
+    // 1x3 map [0, 1, 0]: centre window = rows reflect to itself, values {0,1,0} x 3 -> sorted 6 zeros, 3 ones.
+    const ws3 = new Workspace(3, 1, 3);
+    const out = new Float32Array(3);
+    filterFrame(Float32Array.from([0, 1, 0]), out, { offset: 0, height: 1, width: 3 }, 3, ws3);
+    const mu = 3 / 9;
+    const cv2 = (6 * mu * mu + 3 * (1 - mu) ** 2) / 9 / (mu * mu);
+    const g = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => Math.exp(-((i - 4) ** 2) / (2 * cv2)));
+    const expected = (g[6] + g[7] + g[8]) / g.reduce((a, b) => a + b);
+    expect(out[1]).toBeCloseTo(expected, 6);
+  });
+
+  it("computes one item end to end and converts to u8 with floor(255 x)", () => {
+    const d = data([[0, 1, 2, 3]], [[0, 0, 0, 0]], [NaN], [[0]], [0], 2, 2);
+    const ws = new Workspace(4, 1, 3);
+    const raw = computeItem(d, 0, { lambda: 1, filter: false }, ws);
+    expect([...toU8(raw.image)]).toEqual([0, 85, 170, 255]);
+    const filtered = computeItem(d, 0, { lambda: 1, filter: true }, ws);
+    expect(filtered.image).toBe(ws.filtered);
+    expect([...toU8(Float32Array.from([-0.1, 0.999, 1.5, NaN]))]).toEqual([0, 254, 255, 0]);
+  });
+});

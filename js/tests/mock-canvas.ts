@@ -1,0 +1,44 @@
+/** A recording stand-in for CanvasRenderingContext2D, so drawing code runs under jsdom. */
+
+import { vi } from "vitest";
+
+export interface MockContext {
+  canvas: HTMLCanvasElement;
+  globalAlpha: number;
+  fillStyle: string;
+  images: ImageData[]; // what putImageData received
+  draws: { source: unknown; alpha: number; args: number[] }[];
+  createImageData(w: number, h: number): ImageData;
+  putImageData(data: ImageData, x: number, y: number): void;
+  drawImage(source: unknown, ...args: number[]): void;
+  clearRect(): void;
+  fillRect(): void;
+}
+
+export function installMockCanvas(): Map<HTMLCanvasElement, MockContext> {
+  const contexts = new Map<HTMLCanvasElement, MockContext>();
+  vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(function (this: HTMLCanvasElement) {
+    let ctx = contexts.get(this);
+    if (!ctx) {
+      ctx = {
+        canvas: this,
+        globalAlpha: 1,
+        fillStyle: "",
+        images: [],
+        draws: [],
+        createImageData: (w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(4 * w * h), colorSpace: "srgb" }) as ImageData,
+        putImageData(data) {
+          this.images.push(data);
+        },
+        drawImage(source, ...args) {
+          this.draws.push({ source, alpha: this.globalAlpha, args });
+        },
+        clearRect() {},
+        fillRect() {},
+      };
+      contexts.set(this, ctx);
+    }
+    return ctx as unknown as RenderingContext;
+  } as typeof HTMLCanvasElement.prototype.getContext);
+  return contexts;
+}

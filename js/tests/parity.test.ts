@@ -1,0 +1,70 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { decode, type TamData } from "../src/codec";
+import { computeItem, toU8, Workspace } from "../src/math";
+import { fixtureNames, loadFixture, MISSING_FIXTURES, type Fixture } from "./fixtures";
+
+const files = fixtureNames();
+const summary = new Map<string, string[]>(); // case -> "setting: max |diff| (share exactly equal)"
+afterAll(() => {
+  const lines = [...summary].map(([name, parts]) => `  ${name}: ${parts.join(", ")}`);
+  if (lines.length) console.log(`u8 parity with Python, max |diff| (cells exactly equal):\n${lines.join("\n")}`);
+});
+
+function fromArrays(fx: Fixture): TamData {
+  return {
+    T: fx.T,
+    nv: fx.n_v,
+    A: Float32Array.from(fx.A),
+    E: Float32Array.from(fx.E),
+    scale: Float32Array.from(fx.scale, (s) => (s === null ? NaN : s)),
+    R: Float32Array.from(fx.R),
+    nVisible: Int32Array.from(fx.n_visible),
+    kernel: fx.kernel,
+    frames: fx.frames,
+  };
+}
+
+it("has the parity fixtures written by tests/make_fixtures.py", () => {
+  if (files.length === 0) throw new Error(MISSING_FIXTURES);
+});
+
+describe.each(files)("parity with the Python core: %s", (file) => {
+  const fx = loadFixture(file);
+
+  it("decodes the real wire buffer to the fixture's arrays", () => {
+    const data = decode(Buffer.from(fx.wire.data, "base64"), fx.wire.meta);
+    const plain = fromArrays(fx);
+    expect([data.T, data.nv, data.kernel]).toEqual([plain.T, plain.nv, plain.kernel]);
+    for (const key of ["A", "E", "scale", "R", "nVisible"] as const) expect(data[key]).toEqual(plain[key]);
+    expect(data.frames).toEqual(plain.frames);
+  });
+
+  describe.each(fx.expected)("$label", (exp) => {
+    it("every item's u8 map within 1 and text relevance within 1e-6", () => {
+      const data = decode(Buffer.from(fx.wire.data, "base64"), fx.wire.meta);
+      const ws = new Workspace(data.nv, data.T, data.kernel);
+      const settings = { lambda: exp.eci ? exp.eci_scale : 0, filter: exp.filter };
+      const u8 = new Uint8Array(data.nv);
+      let worst = 0;
+      let exact = 0;
+      for (let v = 0; v < data.T; v++) {
+        const maps = computeItem(data, v, settings, ws);
+        toU8(maps.image, u8);
+        for (let i = 0; i < data.nv; i++) {
+          const d = Math.abs(u8[i] - exp.u8[v * data.nv + i]);
+          worst = Math.max(worst, d);
+          if (d === 0) exact++;
+        }
+        for (let k = 0; k < data.T; k++) {
+          const want = exp.text[v * data.T + k];
+          if (k < maps.nText) expect(Math.abs(maps.text[k] - (want as number)), `item ${v} text ${k}`).toBeLessThanOrEqual(1e-6);
+          else expect(want).toBeNull();
+        }
+      }
+      const parts = summary.get(fx.name) ?? [];
+      summary.set(fx.name, [...parts, `${exp.label} ${worst} (${((100 * exact) / (data.T * data.nv)).toFixed(2)}%)`]);
+      expect(worst, `max |u8 - python| over ${data.T} items`).toBeLessThanOrEqual(1);
+      expect(exact / (data.T * data.nv)).toBeGreaterThan(0.99);
+    });
+  });
+});
