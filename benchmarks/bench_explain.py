@@ -46,47 +46,23 @@ from tam_widget.families import family_for  # noqa: E402
 from tam_widget.media import as_media, to_pil  # noqa: E402
 from tam_widget.toy import noise_image, qwen2_vl_model, qwen2_vl_processor  # noqa: E402
 
+# Qwen2-VL-2B's vocabulary and a mid-size language model and vision tower
+MID = {
+    "hidden": 1024,
+    "layers": 8,
+    "heads": 16,
+    "kv_heads": 4,
+    "vocab": 151936,
+    "vision_width": 256,
+    "vision_depth": 4,
+    "intermediate": 2816,
+}
 CASES: dict[str, dict[str, Any]] = {
     "tiny": {"size": {}, "image": (84, 112), "new": 16},
-    "mid": {
-        "size": {
-            "hidden": 1024,
-            "layers": 8,
-            "heads": 16,
-            "kv_heads": 4,
-            "vocab": 151936,
-            "vision_width": 256,
-            "vision_depth": 4,
-            "intermediate": 2816,
-        },
-        "image": (448, 448),
-        "new": 64,
-    },
-    "mid-quick": {
-        "size": {
-            "hidden": 1024,
-            "layers": 8,
-            "heads": 16,
-            "kv_heads": 4,
-            "vocab": 151936,
-            "vision_width": 256,
-            "vision_depth": 4,
-            "intermediate": 2816,
-        },
-        "image": (448, 448),
-        "new": 24,
-    },
+    "mid": {"size": MID, "image": (448, 448), "new": 64},
+    "mid-quick": {"size": MID, "image": (448, 448), "new": 24},
     "gpu": {
-        "size": {
-            "hidden": 2048,
-            "layers": 16,
-            "heads": 16,
-            "kv_heads": 4,
-            "vocab": 151936,
-            "vision_width": 512,
-            "vision_depth": 8,
-            "intermediate": 5632,
-        },
+        "size": {**MID, "hidden": 2048, "layers": 16, "vision_width": 512, "vision_depth": 8, "intermediate": 5632},
         "image": (896, 896),
         "new": 128,
         "device": "cuda",

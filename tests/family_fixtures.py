@@ -19,7 +19,17 @@ import torch
 
 from tam_widget.toy import make_tokenizer, no_video_processor_check
 
-__all__ = ["Fixture", "build", "image", "make_tokenizer", "no_video_processor_check", "patch_local"]
+# the language model of most tiny fixtures; each family adds its special-token ids and quirks
+TINY_TEXT: dict[str, Any] = {
+    "vocab_size": 320,
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+}
+
+__all__ = ["TINY_TEXT", "Fixture", "build", "image", "make_tokenizer", "no_video_processor_check", "patch_local"]
 
 
 @dataclass

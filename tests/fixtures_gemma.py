@@ -7,15 +7,10 @@ from functools import cache
 from typing import Any
 
 import torch
-from family_fixtures import Fixture, build, image, make_tokenizer
+from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer
 
 GEMMA3_TEXT = {
-    "vocab_size": 320,
-    "hidden_size": 64,
-    "intermediate_size": 128,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
+    **TINY_TEXT,
     "head_dim": 16,
     "query_pre_attn_scalar": 16,
     "sliding_window": 16,

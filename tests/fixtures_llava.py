@@ -15,18 +15,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from family_fixtures import Fixture, build, image, make_tokenizer, no_video_processor_check
+from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer, no_video_processor_check
 
 S, P = 56, 14  # crop size and patch size: side = 4
 PINPOINTS = [[56, 112], [112, 56], [112, 112]]
 LLAVA_SPECIALS = ["<image>", "<video>", "<s>", "</s>", "<pad>", "<|im_start|>", "<|im_end|>"]  # ids 256..262
 TEXT = {
-    "vocab_size": 320,
-    "hidden_size": 64,
-    "intermediate_size": 128,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
+    **TINY_TEXT,
     "max_position_embeddings": 2048,
     "bos_token_id": 258,
     "eos_token_id": 259,

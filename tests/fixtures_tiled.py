@@ -12,17 +12,12 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from family_fixtures import Fixture, build, image, make_tokenizer, no_video_processor_check
+from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer, no_video_processor_check
 
 TILE, PATCH = 64, 8
 SIDE = TILE // PATCH // 2  # tokens per tile side after the 2x2 pixel shuffle
 TEXT = {
-    "vocab_size": 320,
-    "hidden_size": 64,
-    "intermediate_size": 128,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
+    **TINY_TEXT,
     "max_position_embeddings": 2048,
 }
 VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
