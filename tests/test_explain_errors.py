@@ -152,3 +152,11 @@ def test_many_runs_leave_no_hooks_and_do_not_grow_memory(qwen: Fixture) -> None:
         assert _hooks(qwen.model) == before
     assert _live_tensors() - tensors <= 2
     assert _rss_kb() - rss < 30_000, "resident memory grew by more than 30 MB over 30 runs"
+
+
+def test_image_runs_that_are_not_whole_blocks_are_refused() -> None:
+    from tam_widget.families.base import block_starts
+
+    assert block_starts([(2, 10), (12, 16)], 4, "why") == [2, 6, 12]
+    with pytest.raises(ValueError, match="not a whole number of 4-token blocks: ids from another model"):
+        block_starts([(2, 9)], 4, "ids from another model")

@@ -128,6 +128,14 @@ def runs(mask: torch.Tensor) -> list[tuple[int, int]]:
     return list(zip(starts, ends, strict=True))
 
 
+def block_starts(found: list[tuple[int, int]], per: int, why: str) -> list[int]:
+    """First position of every block of ``per`` tokens in the runs ``found``; ``why`` explains a run
+    that is not a whole number of blocks (the usual cause: ids and config from different models)."""
+    if any((end - start) % per for start, end in found):
+        raise ValueError(f"An image block is not a whole number of {per}-token blocks: {why}")
+    return [s for start, end in found for s in range(start, end, per)]
+
+
 def row_major(start: int, h: int, w: int, stride: int | None = None) -> list[int]:
     """Positions of an ``(h, w)`` block whose rows start every ``stride`` positions (default ``w``)."""
     step = w if stride is None else stride

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from .base import FULL, Box, Family, Media, View, count_mismatch, row_major, runs, token_id
+from .base import FULL, Box, Family, Media, View, block_starts, count_mismatch, row_major, runs, token_id
 
 # Gemma3Processor.images_kwargs in transformers 5.x: the pan-and-scan settings a processor call uses by default
 PAN_AND_SCAN = {
@@ -63,13 +63,11 @@ class Gemma3(Family):
     ) -> list[View]:
         k = math.isqrt(int(config.mm_tokens_per_image))
         found = runs(input_ids == token_id(config, "image_token_id"))
-        if any((b - a) % (k * k) for a, b in found):
-            raise ValueError(
-                f"An image block is not {k * k} tokens long (config.mm_tokens_per_image); the input "
-                "ids come from a processor with another image_seq_length."
-            )
-        starts = iter([s for a, b in found for s in range(a, b, k * k)])
-        counts = self.crop_counts(media, sum(b - a for a, b in found) // (k * k), processor)
+        blocks = block_starts(
+            found, k * k, "config.mm_tokens_per_image does not match the processor's image_seq_length."
+        )
+        starts = iter(blocks)
+        counts = self.crop_counts(media, len(blocks), processor)
         views = []
         for i, ((h, w), n) in enumerate(zip(media.sizes, counts, strict=True)):
             for j, box in enumerate([FULL, *crop_boxes(h, w, n)]):  # the image's own block, then its crops

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from .base import Family, Media, View, count_mismatch, runs, stitch, token_id
+from .base import Family, Media, View, block_starts, count_mismatch, runs, stitch, token_id
 
 
 class InternVL(Family):
@@ -37,11 +37,7 @@ class InternVL(Family):
         side = int(_pair(vision.image_size)[0] // _pair(vision.patch_size)[0] * config.downsample_ratio)
         per = side * side
         found = runs(input_ids == token_id(config, "image_token_id"))
-        if any((end - start) % per for start, end in found):
-            raise ValueError(
-                f"An image block is not a whole number of {side}x{side} tiles; the processor's "
-                "image_seq_length does not match the model config."
-            )
+        block_starts(found, per, "the processor's image_seq_length does not match the model config's tiles.")
         if media.video:
             if not found:
                 raise count_mismatch("video", 0, 1, self.placeholder(processor, video=True))

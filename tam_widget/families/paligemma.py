@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from .base import Family, Media, View, count_mismatch, row_major, runs, token_id
+from .base import Family, Media, View, block_starts, count_mismatch, row_major, runs, token_id
 
 
 class PaliGemma(Family):
@@ -33,15 +33,9 @@ class PaliGemma(Family):
         side = int(config.vision_config.image_size) // int(config.vision_config.patch_size)
         n = side * side
         found = runs(input_ids == token_id(config, "image_token_id"))
-        if any((b - a) % n for a, b in found):
-            raise ValueError(
-                f"An image block is not {n} tokens long ((image_size / patch_size)²); the input ids "
-                "come from a processor with another image_seq_length."
-            )
-        n_blocks = sum(b - a for a, b in found) // n
-        if n_blocks != len(media.sizes):
-            raise count_mismatch("image", n_blocks, len(media.sizes), self.placeholder(processor))
-        starts = [s for a, b in found for s in range(a, b, n)]
+        starts = block_starts(found, n, "(image_size / patch_size)² does not match the processor's image_seq_length.")
+        if len(starts) != len(media.sizes):
+            raise count_mismatch("image", len(starts), len(media.sizes), self.placeholder(processor))
         return [
             View(image=i, kind="image", grid=(side, side), positions=tuple(row_major(s, side, side)))
             for i, s in enumerate(starts)
