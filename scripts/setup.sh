@@ -22,6 +22,13 @@ if ! command -v npm >/dev/null; then
   fi
 fi
 
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && [[ -z "${TAM_CHROMIUM:-}" ]]; then
+  # the browser tests drive the system's chromium through Playwright (never `playwright install`)
+  if [[ $(id -u) == 0 ]]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else echo "The browser tests need chromium: apt-get install chromium (or set TAM_CHROMIUM)." >&2; exit 1
+  fi
+fi
+
 stamp="$($PY -c 'import sys; print(sys.prefix)')/.tam-widget-setup"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then

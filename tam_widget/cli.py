@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .core import TAMResult
+from .explanation import Explanation
 from .golden import golden_dir, load_golden
 from .synthetic import make_case
 
@@ -54,15 +55,20 @@ def scene(height: int = 224, width: int = 280) -> np.ndarray:
     return img
 
 
-def demo(args: argparse.Namespace) -> int:
+def demo_explanation(seed: int = 0) -> Explanation:
+    """The demo's explanation: a random tiny Qwen2-VL built offline, on :func:`scene`."""
     from .explain import explain
     from .toy import qwen2_vl_model, qwen2_vl_processor
 
-    start = time.perf_counter()
-    model = qwen2_vl_model(seed=args.seed, hidden=128, layers=2, vision_width=64, vision_depth=2)
-    exp = explain(
+    model = qwen2_vl_model(seed=seed, hidden=128, layers=2, vision_width=64, vision_depth=2)
+    return explain(
         model, qwen2_vl_processor(), scene(), "What is in the picture?", answer="A red disc and a blue square."
     )
+
+
+def demo(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    exp = demo_explanation(args.seed)
     out = exp.save_html(args.out)
     print(
         f"explained {exp.n_prompt} prompt + {exp.n_answer} answer tokens over views "

@@ -20,10 +20,16 @@ from .widget import STATIC, bundle
 from .wire import encode
 
 HOST = """
+performance.mark("tam-start");
 const state = JSON.parse(document.getElementById("tam-state").textContent);
-const bytes = (b64) => { const s = atob(b64); const a = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); return new DataView(a.buffer); };
-const values = { ...state.traits, _data: bytes(state.data), _images: state.images.map(bytes), _meta: state.meta };
+const bytes = (b64) => {
+  let a;
+  if (typeof Uint8Array.fromBase64 === "function") a = Uint8Array.fromBase64(b64);  // native (Chromium 140+)
+  else { const s = atob(b64); a = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); }
+  return new DataView(a.buffer);
+};
+const data = document.getElementById("tam-data").textContent;
+const values = { ...state.traits, _data: bytes(data), _images: state.images.map(bytes), _meta: state.meta };
 const listeners = new Map();
 const model = {
   get: (k) => values[k],
@@ -35,10 +41,13 @@ const model = {
   save_changes: () => {}, send: () => {},
 };
 window.tamModel = model;
+performance.mark("tam-decoded");
 const src = document.getElementById("tam-esm").textContent;
 const mod = await import(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
+performance.mark("tam-imported");
 await mod.default.render({ model, el: document.getElementById("tam-root") });
 document.body.dataset.ready = "1";
+performance.mark("tam-ready");
 """
 
 
@@ -64,7 +73,6 @@ def page(exp: Explanation, title: str | None = None, **traits: Any) -> str:
         raise ValueError(f"Unknown view settings {sorted(unknown)}; use {sorted(defaults)}.")
     state = {
         "traits": {**defaults, **traits},
-        "data": base64.b64encode(data).decode("ascii"),
         "images": [base64.b64encode(b).decode("ascii") for b in images],
         "meta": meta,
     }
@@ -78,6 +86,7 @@ def page(exp: Explanation, title: str | None = None, **traits: Any) -> str:
         "style-src 'unsafe-inline'; img-src data: blob:\">"
         f'<title>{name}</title><style>{css}</style></head>\n<body>\n<div id="tam-root"></div>\n'
         f'<script type="application/json" id="tam-state">{_json(state)}</script>\n'
+        f'<script type="application/octet-stream" id="tam-data">{base64.b64encode(data).decode("ascii")}</script>\n'
         f'<script type="text/plain" id="tam-esm">{esm}</script>\n'
         f'<script type="module">{HOST}</script>\n</body></html>\n'
     )

@@ -59,10 +59,7 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
         "kernel": r.kernel,
         "frames": [{"offset": f.offset, "height": f.height, "width": f.width} for f in r.layout.frames],
         "views": _views(exp),
-        "items": [
-            {"text": exp.tokens[p], "position": p, "word": exp.words[p], "prompt": i < exp.n_prompt}
-            for i, p in enumerate(exp.item_positions)
-        ],
+        "items": _items(exp),
         "top": [
             [{"text": t, "p": float(p)} for t, p in zip(texts, probs, strict=True)]
             for texts, probs in zip(exp.top_texts, exp.top_probs.tolist(), strict=True)
@@ -73,6 +70,18 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
         "family": str(exp.meta.get("family", "")),
     }
     return b"".join(chunks), meta, images
+
+
+def _items(exp: Explanation) -> list[dict[str, Any]]:
+    """Each item's text and place; ``gap``: the prompt skipped tokens (spaces) before it, shown as a space."""
+    out, prev = [], None
+    for i, p in enumerate(exp.item_positions):
+        text = exp.tokens[p]
+        prompt = i < exp.n_prompt
+        gap = prompt and prev is not None and p > prev + 1 and not text[:1].isspace()
+        out.append({"text": text, "position": p, "word": exp.words[p], "prompt": prompt, "gap": gap})
+        prev = p
+    return out
 
 
 def _views(exp: Explanation) -> list[dict[str, Any]]:

@@ -90,7 +90,7 @@ def _nasty(exp: Explanation) -> Explanation:
 
 def test_exported_page_is_offline_and_escapes_token_text(exp: Explanation, tmp_path: Any) -> None:
     text = page(_nasty(exp))
-    assert text.count("</script>") == 3  # only the page's own three script elements
+    assert text.count("</script>") == 4  # only the page's own four script elements (state, data, bundle, host)
     assert "<img src=x" not in text and "<!--" not in text
     assert "default-src 'none'" in text  # nothing may be fetched
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)
@@ -107,3 +107,11 @@ def test_demo_writes_the_page(tmp_path: Any, capsys: pytest.CaptureFixture[str])
     assert cli_main(["demo", "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip().endswith(str(out.resolve()))
     assert out.stat().st_size > 10_000 and 'id="tam-esm"' in out.read_text()
+
+
+def test_prompt_items_keep_their_spaces(exp: Explanation) -> None:
+    """Whitespace tokens are not prompt items; ``gap`` puts the space back when the view draws them."""
+    _, meta, _ = encode(exp)
+    prompt = [it for it in meta["items"] if it["prompt"]]
+    assert "".join((" " if it["gap"] else "") + it["text"] for it in prompt) == "Describe the pictures."
+    assert not any(it["gap"] for it in meta["items"] if not it["prompt"])

@@ -29,6 +29,15 @@ const REDRAW: Record<SyncedKey, Redraw> = {
   opacity: "opacity",
 };
 
+/** What `snapshot()` returns (tests and debugging read it through the root element's `tam`). */
+export interface Snapshot {
+  selected: number;
+  shown: number;
+  settings: { lambda: number; filter: boolean };
+  image: number[]; // (n_v) in [0, 1]
+  text: number[]; // relevance of the earlier items
+}
+
 export class App {
   readonly meta: WireMeta;
   readonly state: MapState;
@@ -106,6 +115,13 @@ export class App {
     this.legend.update(colormap);
     this.candidates.update(shown);
     for (const p of this.panels) p.draw(map.image, colormap, opacity);
+  }
+
+  /** The shown item's map as plain numbers: what the canvas and the text colours are drawn from. */
+  snapshot(): Snapshot {
+    const shown = this.shown;
+    const map = this.state.map(shown, this.settings());
+    return { selected: this.selected, shown, settings: { ...map.settings }, image: Array.from(map.image), text: Array.from(map.text) };
   }
 
   dispose(): void {

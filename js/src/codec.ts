@@ -19,6 +19,7 @@ export interface ItemMeta {
   position: number;
   word: number;
   prompt: boolean;
+  gap?: boolean; // a space shown before it: the prompt skipped tokens (whitespace) there
 }
 
 export interface Candidate {

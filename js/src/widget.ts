@@ -24,6 +24,8 @@ function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => 
     }
   };
   build();
+  // A read-only handle for tests and debugging: document.querySelector(".tam-widget").tam.snapshot()
+  Object.defineProperty(root, "tam", { value: { snapshot: () => app?.snapshot() ?? null }, configurable: true });
   for (const key of DATA_KEYS) model.on(`change:${key}`, build);
   return () => {
     for (const key of DATA_KEYS) model.off(`change:${key}`, build);

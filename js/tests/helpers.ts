@@ -21,6 +21,7 @@ export interface CaseOptions {
   grids?: number[][]; // [h, w] per image, [t, h, w] per video
   texts?: string[]; // item texts (default t0, t1, ...)
   words?: number[]; // item word indices (default: one word per item)
+  gaps?: number[]; // items shown with a space before them
   boxes?: number[][];
   seed?: number;
 }
@@ -67,6 +68,7 @@ export function syntheticCase(opts: CaseOptions = {}): Case {
     position: 100 + i,
     word: opts.words?.[i] ?? 100 + i,
     prompt: i < nPrompt,
+    gap: opts.gaps?.includes(i) ?? false,
   }));
   const meta: WireMeta = {
     version: 1,

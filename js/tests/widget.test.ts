@@ -54,6 +54,24 @@ describe("render", () => {
     expect(tokens(el)[0].style.backgroundColor).not.toBe("");
   });
 
+  it("shows a space where the prompt skipped whitespace tokens, never inside a word or before the first token", () => {
+    const { el } = mount({ nPrompt: 4, nAnswer: 2, texts: ["What", "is", "it", "?", " A", " cat"], gaps: [0, 1, 2] });
+    const line = el.querySelector(".tam-line") as HTMLElement;
+    expect([...line.querySelectorAll('[data-role="token"]')].map((t) => t.textContent)).toEqual(["What", "is", "it", "?"]);
+    expect(line.textContent).toBe("PromptWhat is it?");
+  });
+
+  it("exposes the shown map for tests and debugging (the same numbers the canvas is drawn from)", () => {
+    const { el, model } = mount({ nPrompt: 3, nAnswer: 4 }, { selected: 4 });
+    const root = el.querySelector(".tam-widget") as HTMLElement & { tam?: { snapshot(): { shown: number; image: number[]; settings: object } | null } };
+    const snap = root.tam?.snapshot();
+    expect(snap?.shown).toBe(4);
+    expect(snap?.settings).toEqual({ lambda: 1, filter: true });
+    model.set("eci_scale", 0.5);
+    expect(root.tam?.snapshot()?.settings).toEqual({ lambda: 0.5, filter: true });
+    expect(root.tam?.snapshot()?.image.length).toBe(48);
+  });
+
   it("clicking a token sets `selected` and saves it", () => {
     const { el, model } = mount();
     tokens(el)[2].click();

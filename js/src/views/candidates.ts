@@ -33,7 +33,7 @@ export class CandidatesView {
           const bar = h("span", { class: "tam-bar" });
           bar.style.width = `${Math.max(0, Math.min(100, 100 * c.p))}%`;
           return h("li", { class: c.text === chosen ? "tam-candidate is-chosen" : "tam-candidate", role: "candidate" }, [
-            h("span", { class: "tam-candidate-text", text: displayText(c.text) }),
+            h("span", { class: "tam-candidate-text", text: displayText(c.text), attrs: { title: JSON.stringify(c.text) } }),
             h("span", { class: "tam-bar-track" }, [bar]),
             h("span", { class: "tam-candidate-p", text: pct }),
           ]);

@@ -13,6 +13,7 @@ export interface TokenUnit {
   items: number[];
   text: string;
   prompt: boolean;
+  gap: boolean; // a space before it (words the prompt separated by skipped whitespace tokens)
 }
 
 export function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
@@ -24,7 +25,7 @@ export function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
       last.items.push(i);
       last.text += it.text;
     } else {
-      units.push({ first: i, items: [i], text: it.text, prompt: it.prompt });
+      units.push({ first: i, items: [i], text: it.text, prompt: it.prompt, gap: Boolean(it.gap) });
     }
   });
   return units;
@@ -74,7 +75,12 @@ export class TokenView {
     this.colours = this.nodes.map(() => "");
     this.selectedUnit = this.shownUnit = -1;
     const line = (prompt: boolean, label: string) => {
-      const nodes = this.nodes.filter((_, k) => this.units[k].prompt === prompt);
+      const nodes: Node[] = [];
+      this.nodes.forEach((node, k) => {
+        if (this.units[k].prompt !== prompt) return;
+        if (this.units[k].gap && nodes.length) nodes.push(document.createTextNode(" "));
+        nodes.push(node);
+      });
       return nodes.length ? h("div", { class: "tam-line" }, [h("span", { class: "tam-line-label", text: label }), ...nodes]) : null;
     };
     this.el.replaceChildren(...[line(true, "Prompt"), line(false, "Answer")].filter((n): n is HTMLDivElement => n !== null));
