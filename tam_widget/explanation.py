@@ -133,6 +133,7 @@ class Explanation:
         tensors: dict[str, torch.Tensor] = {
             "A": r.A,
             "E": r.E,
+            "omega": r.omega,
             "scale": r.scale,
             "R": r.R,
             "n_visible": r.n_visible,
@@ -183,6 +184,7 @@ class Explanation:
         result = TAMResult(
             A=t["A"],
             E=t["E"],
+            omega=t["omega"],
             scale=t["scale"],
             R=t["R"],
             n_visible=t["n_visible"],

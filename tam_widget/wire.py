@@ -4,7 +4,9 @@ The browser recomputes every view from ``A``, ``E``, ``s`` and ``R`` (ECI scale,
 normalisation, filter), so nothing large is ever sent back. Layout of the buffer (little-endian,
 each array at a 4-byte aligned ``offset``, described in ``meta["arrays"]``):
 
-- ``A``: float32 ``(T, n_v)`` raw maps; ``E``: float32 ``(T, n_v)`` interference maps
+- ``A``: float32 ``(T, n_v)`` raw maps; ``omega``: float32 ``(T, T)`` ECI weights, from which the
+  browser forms an item's interference map ``E_v = omega_v @ A`` when it needs it (sending ``E``
+  itself would double the buffer: ``T x T`` is much smaller than ``T x n_v``)
 - ``scale``: float32 ``(T,)`` least-squares scale, NaN where the item has no context
 - ``R``: float32 ``(T, T)`` text relevance; ``n_visible``: int32 ``(T,)``
 """
@@ -19,7 +21,7 @@ from PIL import Image
 
 from .explanation import Explanation
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2
 
 
 def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
@@ -27,7 +29,7 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
     r = exp.result.to("cpu")
     parts = {
         "A": r.A.float().numpy(),
-        "E": r.E.float().numpy(),
+        "omega": r.omega.float().numpy(),
         "scale": r.scale.float().numpy(),
         "R": r.R.float().numpy(),
         "n_visible": r.n_visible.numpy().astype(np.int32),

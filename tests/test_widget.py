@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 import traitlets
 from family_fixtures import FIXTURES
 from PIL import Image
@@ -31,13 +32,14 @@ def exp() -> Explanation:
 def test_buffer_holds_every_array_the_browser_needs(exp: Explanation) -> None:
     data, meta, images = encode(exp)
     r = exp.result
-    for name, want in [("A", r.A), ("E", r.E), ("scale", r.scale), ("R", r.R), ("n_visible", r.n_visible)]:
+    for name, want in [("A", r.A), ("omega", r.omega), ("scale", r.scale), ("R", r.R), ("n_visible", r.n_visible)]:
         spec = meta["arrays"][name]
         assert spec["offset"] % 4 == 0
         got = np.frombuffer(
             data, dtype="<" + np.dtype(spec["dtype"]).str[1:], count=int(np.prod(spec["shape"])), offset=spec["offset"]
         ).reshape(spec["shape"])
         np.testing.assert_array_equal(got, want.cpu().numpy())
+    torch.testing.assert_close(r.omega @ r.A, r.E)  # the browser forms E from omega and A
     assert len(data) == sum(int(np.prod(s["shape"])) * 4 for s in meta["arrays"].values())
     assert [v["kind"] for v in meta["views"]] == ["tiles", "thumbnail", "image"]
     assert len(meta["items"]) == r.n_items and len(meta["top"]) == exp.n_answer
@@ -107,6 +109,8 @@ def test_demo_writes_the_page(tmp_path: Any, capsys: pytest.CaptureFixture[str])
     assert cli_main(["demo", "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip().endswith(str(out.resolve()))
     assert out.stat().st_size > 10_000 and 'id="tam-esm"' in out.read_text()
+    assert cli_main(["demo", "--out", str(out), "--model", "random", "--seed", "1"]) == 0
+    assert "a random, untrained model" in capsys.readouterr().out
 
 
 def test_prompt_items_keep_their_spaces(exp: Explanation) -> None:

@@ -1,9 +1,9 @@
 /**
- * Decoding of what tam_widget/wire.py sends: one little-endian buffer holding A, E, scale, R and
- * n_visible (each at a 4-byte aligned offset described in meta.arrays), plus small JSON metadata.
+ * Decoding of what tam_widget/wire.py sends: one little-endian buffer holding A, omega, scale, R
+ * and n_visible (each at a 4-byte aligned offset described in meta.arrays), plus small JSON metadata.
  */
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 
 export type DType = "float32" | "int32";
 
@@ -52,7 +52,7 @@ export interface ImageMeta {
   width: number;
 }
 
-export type ArrayName = "A" | "E" | "scale" | "R" | "n_visible";
+export type ArrayName = "A" | "omega" | "scale" | "R" | "n_visible";
 
 export interface WireMeta {
   version: number;
@@ -74,8 +74,8 @@ export interface WireMeta {
 export interface TamData {
   T: number;
   nv: number;
-  A: Float32Array;
-  E: Float32Array;
+  A: Float32Array; // (T, n_v) raw maps
+  omega: Float32Array; // (T, T) ECI weights: item v's interference map is E_v = omega_v @ A
   scale: Float32Array; // NaN where the item has no ECI context
   R: Float32Array;
   nVisible: Int32Array;
@@ -132,7 +132,7 @@ export function decode(bytes: Bytes, meta: WireMeta): TamData {
     T,
     nv,
     A: readArray(buf, "A", meta.arrays.A, "float32", [T, nv]) as Float32Array,
-    E: readArray(buf, "E", meta.arrays.E, "float32", [T, nv]) as Float32Array,
+    omega: readArray(buf, "omega", meta.arrays.omega, "float32", [T, T]) as Float32Array,
     scale: readArray(buf, "scale", meta.arrays.scale, "float32", [T]) as Float32Array,
     R: readArray(buf, "R", meta.arrays.R, "float32", [T, T]) as Float32Array,
     nVisible: readArray(buf, "n_visible", meta.arrays.n_visible, "int32", [T]) as Int32Array,
@@ -164,7 +164,7 @@ export function encode(parts: Record<ArrayName, { values: Float32Array | Int32Ar
   data: ArrayBuffer;
   arrays: Record<ArrayName, ArraySpec>;
 } {
-  const names: ArrayName[] = ["A", "E", "scale", "R", "n_visible"];
+  const names: ArrayName[] = ["A", "omega", "scale", "R", "n_visible"];
   const total = names.reduce((s, n) => s + parts[n].values.byteLength, 0);
   const data = new ArrayBuffer(total);
   const view = new DataView(data);

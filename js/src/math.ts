@@ -3,8 +3,10 @@
  * ECI correction, joint min-max normalisation with the text relevance, rank Gaussian filter, u8.
  *
  * The core runs in float32; every elementwise step here is rounded with Math.fround so the
- * results match it bit for bit except for exp() (1 ulp apart at most). All buffers live in a
- * Workspace allocated once per data set: computing an item allocates nothing.
+ * results match it bit for bit except for exp() (1 ulp apart at most) and the interference map
+ * E_v = omega_v @ A, summed here in float64 where the core's matrix product sums in float32 in its
+ * own order (a few ulp). All buffers live in a Workspace allocated once per data set: computing
+ * an item allocates nothing.
  */
 
 import type { FrameMeta, TamData } from "./codec";
@@ -18,6 +20,9 @@ export interface MapSettings {
 }
 
 export class Workspace {
+  readonly interference: Float32Array; // (n_v) E_v of item `eItem`, kept while only lambda changes
+  eItem = -1;
+  readonly acc: Float64Array; // (n_v) the sum behind `interference`
   readonly corrected: Float32Array; // (n_v) after ECI, then normalised in place
   readonly filtered: Float32Array; // (n_v) after the rank Gaussian filter
   readonly text: Float32Array; // (T) normalised relevance of the first nText items
@@ -25,6 +30,8 @@ export class Workspace {
   private readonly reflect = new Map<string, Int32Array>();
 
   constructor(nv: number, T: number, kernel: number) {
+    this.interference = new Float32Array(nv);
+    this.acc = new Float64Array(nv);
     this.corrected = new Float32Array(nv);
     this.filtered = new Float32Array(nv);
     this.text = new Float32Array(T);
@@ -51,9 +58,22 @@ export function reflectIndex(n: number, pad: number): Int32Array {
   return out;
 }
 
+/** out = E_v = sum_k omega[v, k] A_k (the core's omega @ A, row v), skipping zero weights. */
+export function interferenceInto(out: Float32Array, data: TamData, item: number, acc: Float64Array = new Float64Array(data.nv)): void {
+  const { A, omega, nv, T } = data;
+  acc.fill(0);
+  for (let k = 0; k < T; k++) {
+    const w = omega[item * T + k];
+    if (w === 0) continue;
+    const base = k * nv;
+    for (let i = 0; i < nv; i++) acc[i] += w * A[base + i];
+  }
+  for (let i = 0; i < nv; i++) out[i] = acc[i];
+}
+
 /** out = max(0, A_v - lambda * s_v * E_v); lambda = 0 returns A_v unclamped, as the core does. */
-export function correctInto(out: Float32Array, data: TamData, item: number, lambda: number): void {
-  const { A, E, nv } = data;
+export function correctInto(out: Float32Array, data: TamData, item: number, lambda: number, E: Float32Array): void {
+  const { A, nv } = data;
   const base = item * nv;
   if (lambda === 0) {
     out.set(A.subarray(base, base + nv));
@@ -62,7 +82,7 @@ export function correctInto(out: Float32Array, data: TamData, item: number, lamb
   const s = data.scale[item];
   const ls = f32(f32(lambda) * (Number.isNaN(s) ? 0 : s));
   for (let i = 0; i < nv; i++) {
-    const x = f32(A[base + i] - f32(ls * E[base + i]));
+    const x = f32(A[base + i] - f32(ls * E[i]));
     out[i] = x > 0 ? x : 0;
   }
 }
@@ -162,7 +182,11 @@ export interface ItemMaps {
 }
 
 export function computeItem(data: TamData, item: number, settings: MapSettings, ws: Workspace): ItemMaps {
-  correctInto(ws.corrected, data, item, settings.lambda);
+  if (settings.lambda !== 0 && ws.eItem !== item) {
+    interferenceInto(ws.interference, data, item, ws.acc); // once per item: a slider drag reuses it
+    ws.eItem = item;
+  }
+  correctInto(ws.corrected, data, item, settings.lambda, ws.interference);
   const nText = normaliseInto(ws.corrected, ws.text, data, item);
   if (!settings.filter) return { image: ws.corrected, text: ws.text, nText };
   filterFrames(ws.corrected, ws.filtered, data, ws);

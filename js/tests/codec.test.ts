@@ -5,25 +5,25 @@ import { syntheticCase } from "./helpers";
 describe("codec", () => {
   it("round-trips a buffer built here", () => {
     const A = Float32Array.from([0, 1.5, -2, 3.25, 4, 5]);
-    const E = Float32Array.from([6, 7, 8, 9, 10, 11]);
+    const omega = Float32Array.from([0, 0, 1, 0]);
     const scale = Float32Array.from([NaN, 0.5]);
     const R = Float32Array.from([1, 2, 3, 4]);
     const nVisible = Int32Array.from([1, 1]);
     const { data, arrays } = encode({
       A: { values: A, shape: [2, 3] },
-      E: { values: E, shape: [2, 3] },
+      omega: { values: omega, shape: [2, 2] },
       scale: { values: scale, shape: [2] },
       R: { values: R, shape: [2, 2] },
       n_visible: { values: nVisible, shape: [2] },
     });
-    expect(arrays.E).toEqual({ dtype: "float32", offset: 24, shape: [2, 3] });
+    expect(arrays.omega).toEqual({ dtype: "float32", offset: 24, shape: [2, 2] });
     expect(arrays.n_visible.dtype).toBe("int32");
     const c = syntheticCase({ nPrompt: 1, nAnswer: 1, grids: [[1, 3]] });
     const meta = { ...c.meta, arrays };
     const out = decode(new DataView(data), meta);
     expect([out.T, out.nv, out.kernel]).toEqual([2, 3, 3]);
     expect(out.A).toEqual(A);
-    expect(out.E).toEqual(E);
+    expect(out.omega).toEqual(omega);
     expect(Number.isNaN(out.scale[0])).toBe(true);
     expect(out.scale[1]).toBe(0.5);
     expect(out.R).toEqual(R);
@@ -52,10 +52,10 @@ describe("codec", () => {
 
   it("rejects a wrong version, a short buffer, a wrong shape or dtype, and frames that do not cover n_v", () => {
     const c = syntheticCase();
-    expect(() => decode(c.data, { ...c.meta, version: 2 })).toThrow(/version 2/);
+    expect(() => decode(c.data, { ...c.meta, version: 1 })).toThrow(/version 1/);
     expect(() => decode(c.data.slice(0, 100), c.meta)).toThrow(WireError);
     const badShape = structuredClone(c.meta);
-    badShape.arrays.E.shape = [1, 2];
+    badShape.arrays.omega.shape = [1, 2];
     expect(() => decode(c.data, badShape)).toThrow(/shape/);
     const badType = structuredClone(c.meta);
     badType.arrays.n_visible.dtype = "int64";

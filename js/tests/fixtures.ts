@@ -29,7 +29,7 @@ export interface Fixture {
   kernel: number;
   frames: FrameMeta[];
   A: number[];
-  E: number[];
+  omega: number[];
   scale: (number | null)[];
   R: number[];
   n_visible: number[];

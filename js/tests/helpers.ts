@@ -1,6 +1,6 @@
 /** Test helpers: a synthetic explanation in the wire format, and a fake anywidget model. */
 
-import { type ArrayName, encode, type ItemMeta, type ViewMeta, type WireMeta } from "../src/codec";
+import { type ArrayName, encode, type ItemMeta, type ViewMeta, WIRE_VERSION, type WireMeta } from "../src/codec";
 import type { Model, WidgetModel } from "../src/model";
 
 /** mulberry32: a small deterministic generator, so synthetic cases are the same on every run. */
@@ -52,13 +52,19 @@ export function syntheticCase(opts: CaseOptions = {}): Case {
     images.push({ first: images.reduce((s, m) => s + m.frames, 0), frames: 2 * t, height: 14 * h, width: 14 * w });
   });
   const A = Float32Array.from({ length: T * nv }, () => Math.max(0, rnd() * 4 - 1));
-  const E = Float32Array.from({ length: T * nv }, () => rnd() * 2);
+  // ECI weights: each item's earlier items, normalised to sum 1 (item 0 has no context)
+  const omega = new Float32Array(T * T);
+  for (let v = 1; v < T; v++) {
+    let sum = 0;
+    for (let k = 0; k < v; k++) sum += omega[v * T + k] = rnd();
+    for (let k = 0; k < v; k++) omega[v * T + k] /= sum;
+  }
   const scale = Float32Array.from({ length: T }, (_, v) => (v === 0 ? NaN : rnd()));
   const R = Float32Array.from({ length: T * T }, () => rnd() * 3);
   const nVisible = Int32Array.from({ length: T }, (_, v) => (v < nPrompt ? nPrompt : v));
   const { data, arrays } = encode({
     A: { values: A, shape: [T, nv] },
-    E: { values: E, shape: [T, nv] },
+    omega: { values: omega, shape: [T, T] },
     scale: { values: scale, shape: [T] },
     R: { values: R, shape: [T, T] },
     n_visible: { values: nVisible, shape: [T] },
@@ -71,7 +77,7 @@ export function syntheticCase(opts: CaseOptions = {}): Case {
     gap: opts.gaps?.includes(i) ?? false,
   }));
   const meta: WireMeta = {
-    version: 1,
+    version: WIRE_VERSION,
     arrays,
     n_prompt: nPrompt,
     n_answer: nAnswer,

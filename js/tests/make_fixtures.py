@@ -104,7 +104,7 @@ def fixture(case: GoldenCase) -> dict[str, Any]:
         "kernel": r.kernel,
         "frames": [{"offset": f.offset, "height": f.height, "width": f.width} for f in r.layout.frames],
         "A": floats(r.A),
-        "E": floats(r.E),
+        "omega": floats(r.omega),
         "scale": floats(r.scale),
         "R": floats(r.R),
         "n_visible": r.n_visible.tolist(),

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { TamData } from "../src/codec";
-import { computeItem, correctInto, filterFrame, normaliseInto, reflectIndex, toU8, Workspace } from "../src/math";
+import { computeItem, correctInto, filterFrame, interferenceInto, normaliseInto, reflectIndex, toU8, Workspace } from "../src/math";
 
-function data(A: number[][], E: number[][], scale: number[], R: number[][], nVisible: number[], h: number, w: number): TamData {
+function data(A: number[][], omega: number[][], scale: number[], R: number[][], nVisible: number[], h: number, w: number): TamData {
   return {
     T: A.length,
     nv: A[0].length,
     A: Float32Array.from(A.flat()),
-    E: Float32Array.from(E.flat()),
+    omega: Float32Array.from(omega.flat()),
     scale: Float32Array.from(scale),
     R: Float32Array.from(R.flat()),
     nVisible: Int32Array.from(nVisible),
@@ -24,16 +24,34 @@ describe("math", () => {
   });
 
   it("ECI subtracts lambda * s * E, clamps at 0, treats NaN scale as no ECI, and lambda 0 leaves A as is", () => {
-    const d = data([[1, -1], [2, 3]], [[1, 1], [4, 1]], [NaN, 0.5], [[0, 0], [0, 0]], [0, 1], 1, 2);
+    const d = data([[1, -1], [2, 3]], [[0, 0], [1, 0]], [NaN, 0.5], [[0, 0], [0, 0]], [0, 1], 1, 2);
     const out = new Float32Array(2);
-    correctInto(out, d, 1, 1);
+    const E = Float32Array.from([4, 1]);
+    correctInto(out, d, 1, 1, E);
     expect([...out]).toEqual([0, 2.5]);
-    correctInto(out, d, 1, 2);
+    correctInto(out, d, 1, 2, E);
     expect([...out]).toEqual([0, 2]);
-    correctInto(out, d, 0, 1);
+    correctInto(out, d, 0, 1, E);
     expect([...out]).toEqual([1, 0]); // NaN scale: no correction, only the clamp
-    correctInto(out, d, 0, 0);
+    correctInto(out, d, 0, 0, E);
     expect([...out]).toEqual([1, -1]); // lambda 0: A unchanged, as the core returns it
+  });
+
+  it("forms E_v = omega_v @ A from the weights, once per item", () => {
+    const d = data([[1, -1, 2], [2, 3, 0], [5, 5, 5]], [[0, 0, 0], [1, 0, 0], [0.25, 0.75, 0]], [NaN, 1, 1], [[0, 0, 0], [0, 0, 0], [0, 0, 0]], [0, 1, 2], 1, 3);
+    const E = new Float32Array(3);
+    interferenceInto(E, d, 2);
+    expect([...E]).toEqual([1.75, 2, 0.5]);
+    interferenceInto(E, d, 0);
+    expect([...E]).toEqual([0, 0, 0]); // no context: no interference
+    const ws = new Workspace(3, 3, 3);
+    computeItem(d, 1, { lambda: 1, filter: false }, ws);
+    expect([ws.eItem, ...ws.interference]).toEqual([1, 1, -1, 2]);
+    ws.interference[0] = 99; // a cached E is reused while the item stays the same ...
+    computeItem(d, 1, { lambda: 0.5, filter: false }, ws);
+    expect(ws.interference[0]).toBe(99);
+    computeItem(d, 2, { lambda: 0.5, filter: false }, ws); // ... and recomputed for a new item
+    expect([...ws.interference]).toEqual([1.75, 2, 0.5]);
   });
 
   it("normalises the image jointly with the visible text relevance; a flat item is all zeros", () => {
@@ -76,7 +94,7 @@ describe("math", () => {
   });
 
   it("computes one item end to end and converts to u8 with floor(255 x)", () => {
-    const d = data([[0, 1, 2, 3]], [[0, 0, 0, 0]], [NaN], [[0]], [0], 2, 2);
+    const d = data([[0, 1, 2, 3]], [[0]], [NaN], [[0]], [0], 2, 2);
     const ws = new Workspace(4, 1, 3);
     const raw = computeItem(d, 0, { lambda: 1, filter: false }, ws);
     expect([...toU8(raw.image)]).toEqual([0, 85, 170, 255]);

@@ -15,7 +15,7 @@ function fromArrays(fx: Fixture): TamData {
     T: fx.T,
     nv: fx.n_v,
     A: Float32Array.from(fx.A),
-    E: Float32Array.from(fx.E),
+    omega: Float32Array.from(fx.omega),
     scale: Float32Array.from(fx.scale, (s) => (s === null ? NaN : s)),
     R: Float32Array.from(fx.R),
     nVisible: Int32Array.from(fx.n_visible),
@@ -35,7 +35,7 @@ describe.each(files)("parity with the Python core: %s", (file) => {
     const data = decode(Buffer.from(fx.wire.data, "base64"), fx.wire.meta);
     const plain = fromArrays(fx);
     expect([data.T, data.nv, data.kernel]).toEqual([plain.T, plain.nv, plain.kernel]);
-    for (const key of ["A", "E", "scale", "R", "nVisible"] as const) expect(data[key]).toEqual(plain[key]);
+    for (const key of ["A", "omega", "scale", "R", "nVisible"] as const) expect(data[key]).toEqual(plain[key]);
     expect(data.frames).toEqual(plain.frames);
   });
 

@@ -11,21 +11,29 @@ from __future__ import annotations
 import torch
 
 
-def interference(A: torch.Tensor, R: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Interference maps and least-squares scales.
+def eci_weights(R: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+    """``Omega``: ``(T, T)``, row ``v`` the relevance weights of item ``v``'s context, summing to 1
+    (all zero for an empty context), so that ``E = Omega @ A``."""
+    weights = torch.where(context, R, torch.zeros_like(R))
+    return weights / (weights.sum(dim=1, keepdim=True) + 1e-8)
+
+
+def interference(
+    A: torch.Tensor, R: torch.Tensor, context: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Interference maps, least-squares scales and the weights that made them.
 
     ``A``: ``(T, n_v)`` raw maps; ``R``: ``(T, T)`` text activations (``R[v, k]`` measured for
     item ``v``'s class at item ``k``'s relevance position); ``context``: ``(T, T)`` bool.
-    Returns ``E``: ``(T, n_v)`` and ``s``: ``(T,)`` (0 where ``E_v = 0``, including an empty
-    context).
+    Returns ``E``: ``(T, n_v)``, ``s``: ``(T,)`` (0 where ``E_v = 0``, including an empty
+    context) and ``Omega``: ``(T, T)`` with ``E = Omega @ A``.
     """
-    weights = torch.where(context, R, torch.zeros_like(R))
-    omega = weights / (weights.sum(dim=1, keepdim=True) + 1e-8)
+    omega = eci_weights(R, context)
     E = omega @ A
     ee = (E * E).sum(dim=1)
     ae = (A * E).sum(dim=1)
     s = torch.where(ee > 0, ae / torch.where(ee > 0, ee, torch.ones_like(ee)), torch.zeros_like(ee))
-    return E, s
+    return E, s, omega
 
 
 def corrected(A: torch.Tensor, E: torch.Tensor, s: torch.Tensor, eci_scale: float = 1.0) -> torch.Tensor:

@@ -39,6 +39,7 @@ class TAMResult:
 
     A: torch.Tensor  # (T, n_v) raw maps, float32
     E: torch.Tensor  # (T, n_v) interference maps (zero where no ECI)
+    omega: torch.Tensor  # (T, T) ECI weights, E = omega @ A (what the browser receives instead of E)
     scale: torch.Tensor  # (T,) least-squares scale s_v; NaN where the item has no context
     R: torch.Tensor  # (T, T) text activations: [v, k] = a(c_v) at item k's relevance position
     n_visible: torch.Tensor  # (T,) item v shows relevance on items 0..n_visible[v]-1

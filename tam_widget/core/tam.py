@@ -74,11 +74,12 @@ def compute_tam(
     A = act[: vision.n_tokens].T.contiguous()  # (T, n_v)
     R_all = act[vision.n_tokens :].T  # (T, T): [v, k] = a(c_v) at item k's relevance position
     context = plan.context.to(device)
-    E, s = interference(A, R_all, context)
+    E, s, omega = interference(A, R_all, context)
     has_context = context.any(dim=1)
     return TAMResult(
         A=A,
         E=E,
+        omega=omega,
         scale=torch.where(has_context, s, torch.nan),
         R=R_all.contiguous(),
         n_visible=plan.n_visible.to(device),
