@@ -1,7 +1,8 @@
 """``tam-widget`` command line.
 
-- ``demo [--out FILE.html]``: explain a small model built offline on a synthetic picture and
-  write the interactive page (one self-contained HTML file); prints its path.
+- ``demo [--out FILE.html] [--seed N] [--model teaching|random]``: the shipped teaching model
+  captions a fresh synthetic scene; the explanation is written as the interactive page (one
+  self-contained HTML file) and its path printed.
 - ``parity [--golden DIR]``: TAM on the reference's golden cases (or a synthetic case), parity
   with the reference, and one map drawn in the terminal.
 """
@@ -56,7 +57,17 @@ def scene(height: int = 224, width: int = 280) -> np.ndarray:
 
 
 def demo_explanation(seed: int = 0) -> Explanation:
-    """The demo's explanation: a random tiny Qwen2-VL built offline, on :func:`scene`."""
+    """The demo's explanation: the shipped teaching model captions the scene of ``seed``."""
+    from .explain import explain
+    from .scenes import PROMPT
+    from .teaching import demo_model
+
+    model, processor, make = demo_model()
+    return explain(model, processor, make(seed).image, PROMPT, max_new_tokens=40)
+
+
+def random_model_explanation(seed: int = 0) -> Explanation:
+    """An untrained tiny Qwen2-VL on :func:`scene`, the answer given: the pipeline without trained weights."""
     from .explain import explain
     from .toy import qwen2_vl_model, qwen2_vl_processor
 
@@ -68,12 +79,21 @@ def demo_explanation(seed: int = 0) -> Explanation:
 
 def demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    exp = demo_explanation(args.seed)
+    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(0, 100_000))
+    if args.model == "random":
+        exp = random_model_explanation(seed)
+        what = "a random, untrained model: the page shows the tool, not what a trained model sees"
+    else:
+        from .scenes import make_scene
+
+        exp = demo_explanation(seed)
+        truth = make_scene(seed).caption
+        verdict = "correct" if " ".join(exp.text.split()) == truth else f"the scene is: {truth!r}"
+        what = f"the teaching model on scene {seed} said {exp.text.strip()!r} ({verdict})"
     out = exp.save_html(args.out)
     print(
         f"explained {exp.n_prompt} prompt + {exp.n_answer} answer tokens over views "
-        f"{[v.grid for v in exp.views]} in {time.perf_counter() - start:.2f} s (a random model: the page shows "
-        "the tool, not what a trained model sees)"
+        f"{[v.grid for v in exp.views]} in {time.perf_counter() - start:.2f} s; {what}"
     )
     print(Path(out).resolve())
     return 0
@@ -110,7 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="explain a small offline model and write the interactive HTML page")
     p_demo.add_argument("--out", default="tam-demo.html", help="where to write the page (default: tam-demo.html)")
-    p_demo.add_argument("--seed", type=int, default=0, help="seed of the model's random weights")
+    p_demo.add_argument("--seed", type=int, help="the scene (or the random model's weights); default: a fresh scene")
+    p_demo.add_argument(
+        "--model",
+        choices=["teaching", "random"],
+        default="teaching",
+        help="the shipped teaching model (default) or an untrained random Qwen2-VL",
+    )
     p_par = sub.add_parser("parity", help="TAM on the golden cases (or a synthetic one): parity and one map")
     p_par.add_argument("--golden", help="folder of golden *.npz cases (default: $TAM_GOLDEN_DIR or shared/golden/tam)")
     p_par.add_argument("--seed", type=int, default=0, help="seed of the synthetic case")
