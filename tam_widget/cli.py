@@ -83,6 +83,7 @@ def demo(args: argparse.Namespace) -> int:
     if args.model == "random":
         exp = random_model_explanation(seed)
         what = "a random, untrained model: the page shows the tool, not what a trained model sees"
+        traits = {}
     else:
         from .scenes import make_scene
 
@@ -90,7 +91,11 @@ def demo(args: argparse.Namespace) -> int:
         truth = make_scene(seed).caption
         verdict = "correct" if " ".join(exp.text.split()) == truth else f"the scene is: {truth!r}"
         what = f"the teaching model on scene {seed} said {exp.text.strip()!r} ({verdict})"
-    out = exp.save_html(args.out)
+        from .scenes import COLOURS
+
+        colours = [i for i in range(exp.n_prompt, exp.n_prompt + exp.n_answer) if exp.item_texts[i].strip() in COLOURS]
+        traits = {"selected": colours[0]} if colours else {}  # open on a word with something to see
+    out = exp.save_html(args.out, **traits)
     print(
         f"explained {exp.n_prompt} prompt + {exp.n_answer} answer tokens over views "
         f"{[v.grid for v in exp.views]} in {time.perf_counter() - start:.2f} s; {what}"

@@ -20,6 +20,7 @@ from playwright.sync_api import sync_playwright
 from tam_widget import Explanation, explain
 from tam_widget.cli import demo_explanation
 from tam_widget.cli import main as cli_main
+from tam_widget.scenes import COLOURS
 
 NASTY = ["<img src=x onerror=alert(1)>", "</script>", "<!--", "&amp;", "<b>bold</b>"]
 
@@ -72,6 +73,8 @@ def test_demo_page_works_offline(browser: Any, tmp_path: Path, capsys: pytest.Ca
     assert n == meta_items >= 4 + 5  # the prompt's words and at least "a <colour> <texture> shape ."
     assert page.locator('[data-role="heatmap"]').count() == 1
     assert page.locator(".tam-line").first.inner_text().replace("\n", "") == "Prompt describe the picture ."
+    selected = page.locator(".tam-token.is-selected").inner_text().strip()
+    assert selected in COLOURS  # the demo opens on a colour word, whose map shows something
     screenshot(page, "demo-page")
     guard.check()
     page.context.close()
