@@ -88,8 +88,8 @@ def demo(args: argparse.Namespace) -> int:
         from .scenes import make_scene
 
         exp = demo_explanation(seed)
-        truth = make_scene(seed).caption
-        verdict = "correct" if " ".join(exp.text.split()) == truth else f"the scene is: {truth!r}"
+        truth = make_scene(seed)
+        verdict = "correct" if truth.says(exp.text) else f"the scene is: {truth.caption!r}"
         what = f"the teaching model on scene {seed} said {exp.text.strip()!r} ({verdict})"
         from .scenes import COLOURS
 

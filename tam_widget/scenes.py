@@ -52,6 +52,10 @@ class Scene:
     def caption(self) -> str:
         return caption(self.objects)
 
+    def says(self, text: str) -> bool:
+        """Whether ``text`` (a generated answer) is this scene's caption, whitespace aside."""
+        return " ".join(text.split()) == self.caption
+
     def mask_of(self, word: str) -> int | None:
         """The object a colour or texture word names (the first, for a texture shared by two)."""
         for i, o in enumerate(self.objects):
