@@ -179,12 +179,7 @@ def mistral3() -> Fixture:
     }
     text = {
         "model_type": "mistral",
-        "vocab_size": 320,
-        "hidden_size": 64,
-        "intermediate_size": 128,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
+        **TINY_TEXT,
         "head_dim": 16,
         "max_position_embeddings": 2048,
         **ids,

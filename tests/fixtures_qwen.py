@@ -14,17 +14,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from family_fixtures import Fixture, build, image, make_tokenizer, no_video_processor_check
+from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer, no_video_processor_check
 
 from tam_widget.toy import QWEN_SPECIALS
 
 QWEN_TEXT = {
-    "vocab_size": 320,
-    "hidden_size": 64,
-    "intermediate_size": 128,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
+    **TINY_TEXT,
     "max_position_embeddings": 512,
     "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
     "bos_token_id": None,
