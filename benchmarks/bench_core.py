@@ -6,6 +6,7 @@ of the extra tensors each one allocates (inputs excluded). The last line is one 
 
     python benchmarks/bench_core.py            # realistic + large case
     python benchmarks/bench_core.py --quick    # realistic case only (< 1 minute)
+    python benchmarks/bench_core.py --device cuda   # also time the core on the GPU (fails without CUDA)
 
 Peak memory is measured in a fresh child process per method with glibc's mmap threshold pinned
 at 64 KiB, so every tensor larger than that is mapped on allocation and unmapped on release:
@@ -34,8 +35,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.procmem import reset_peak, status_kb  # noqa: E402
-from benchmarks.reference_procedure import reference_maps  # noqa: E402
-from tam_widget.synthetic import SyntheticCase, make_case  # noqa: E402
+from tam_widget.testing.reference import reference_maps  # noqa: E402
+from tam_widget.testing.synthetic import SyntheticCase, make_case  # noqa: E402
 
 # Qwen2-VL-2B: vocabulary 151,936, hidden 1,536 (float32 weights, as the reference's CPU path uses)
 CASES: dict[str, dict[str, object]] = {
@@ -102,7 +103,7 @@ def gpu_core_ms(case: SyntheticCase) -> float | None:
     return seconds * 1e3
 
 
-def bench(name: str, base_repeat: int, core_repeat: int) -> dict[str, object]:
+def bench(name: str, base_repeat: int, core_repeat: int, gpu: bool = True) -> dict[str, object]:
     case = build(name)
     base_s, base_maps = timed(lambda: run_baseline(case), base_repeat)
     core_s, core_maps = timed(lambda: run_core(case), core_repeat)
@@ -122,20 +123,28 @@ def bench(name: str, base_repeat: int, core_repeat: int) -> dict[str, object]:
         "core_mem_mb": core_mem / 2**20,
         "memory_ratio": core_mem / base_mem,
         "max_map_diff": diff,
-        "gpu_core_ms": gpu_core_ms(case),
+        "gpu_core_ms": gpu_core_ms(case) if gpu else None,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="realistic case only, fewer repeats")
+    parser.add_argument(
+        "--device",
+        choices=["cpu", "cuda"],
+        help="cpu: no GPU timing; cuda: the GPU timing, required (default: where CUDA is available)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device is available to this torch")
     names = ["realistic"] if args.quick else ["realistic", "large"]
-    rows = [bench(n, 1 if args.quick or n == "large" else 3, 10 if args.quick else 20) for n in names]
+    gpu = args.device != "cpu"
+    rows = [bench(n, 1 if args.quick or n == "large" else 3, 10 if args.quick else 20, gpu) for n in names]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32; baseline = reference procedure")
     print(
         f"{'case':<10} {'items':>5} {'n_v':>5} {'baseline s':>11} {'core ms':>9} {'speedup':>8} "

@@ -32,8 +32,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tam_widget import explain, teaching  # noqa: E402
-from tam_widget.localisation import METHODS, score, summarise  # noqa: E402
-from tam_widget.scenes import PROMPT, make_scene  # noqa: E402
+from tam_widget.evaluation.localisation import METHODS, score, summarise  # noqa: E402
+from tam_widget.teaching.scenes import PROMPT, make_scene  # noqa: E402
 
 ROWS = [*METHODS, "whole image", "centred box"]
 

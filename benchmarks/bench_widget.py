@@ -89,8 +89,8 @@ def large_explanation() -> Any:
     from PIL import Image
 
     from tam_widget import explain
-    from tam_widget.cli import scene
-    from tam_widget.toy import qwen2_vl_model, qwen2_vl_processor
+    from tam_widget.cli.demo import scene
+    from tam_widget.testing.toy import qwen2_vl_model, qwen2_vl_processor
 
     model = qwen2_vl_model(seed=0, hidden=64, layers=1, vision_width=32, vision_depth=1)
     processor = qwen2_vl_processor(max_pixels=1008 * 1008)

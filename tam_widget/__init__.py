@@ -1,11 +1,18 @@
-"""tam-widget: see, token by token, where a multimodal LLM looked (Token Activation Map)."""
+"""tam-widget: see, token by token, where a multimodal LLM looked (Token Activation Map).
 
-from .core import TAMMaps, TAMResult, VisionLayout, compute_tam
-from .explain import explain, explain_inputs
+The user's surface: :func:`explain` (and :func:`explain_inputs` for processed inputs) returns an
+:class:`Explanation`, which displays itself as the widget in a notebook; :class:`Video` marks a
+video input; :func:`compute_tam` is TAM's core on plain tensors (with :class:`VisionLayout`);
+:data:`FAMILIES` lists the supported model families; :func:`demo_model` loads the shipped
+teaching model. Everything else lives in the subpackages (``core``, ``methods``, ``runtime``,
+``families``, ``display``, ``evaluation``, ``teaching``, ``testing``, ``cli``).
+"""
+
+from .core import VisionLayout, compute_tam
+from .explainer import explain, explain_inputs
 from .explanation import Explanation
 from .families import FAMILIES
-from .media import Video
-from .scenes import Scene, make_scene
+from .runtime.media import Video
 from .teaching import demo_model
 
 __version__ = "0.1.0"
@@ -13,9 +20,6 @@ __version__ = "0.1.0"
 __all__ = [
     "FAMILIES",
     "Explanation",
-    "Scene",
-    "TAMMaps",
-    "TAMResult",
     "Video",
     "VisionLayout",
     "__version__",
@@ -23,5 +27,4 @@ __all__ = [
     "demo_model",
     "explain",
     "explain_inputs",
-    "make_scene",
 ]

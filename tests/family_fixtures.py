@@ -9,15 +9,16 @@ explainer must find. ``FIXTURES`` maps ``config.model_type`` (the key of
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from tam_widget.toy import make_tokenizer, no_video_processor_check
+from tam_widget.families.base import View
+from tam_widget.runtime.processors import none_sub_processors_allowed
+from tam_widget.testing.toy import make_tokenizer
 
 # the language model of most tiny fixtures; each family adds its special-token ids and quirks
 TINY_TEXT: dict[str, Any] = {
@@ -29,7 +30,7 @@ TINY_TEXT: dict[str, Any] = {
     "num_key_value_heads": 2,
 }
 
-__all__ = ["TINY_TEXT", "Fixture", "build", "image", "make_tokenizer", "no_video_processor_check", "patch_local"]
+__all__ = ["TINY_TEXT", "Fixture", "build", "image", "make_tokenizer", "none_sub_processors_allowed"]
 
 
 @dataclass
@@ -41,6 +42,14 @@ class Fixture:
     prompt: str
     views: list[tuple[str, tuple[int, ...]]]  # expected (kind, grid) per view, in order
     extra: dict[str, Any] = field(default_factory=dict)
+    cell_px: int = 14  # resampled pixels per token cell side (patch x merge), for orientation.smear
+    reach: Callable[[View], float] | None = None  # how far resampling reaches, if not the image processor's filter
+
+    def orientation_options(self) -> dict[str, Any]:
+        """``cell_px`` and ``reach`` for ``tam_widget.testing.orientation.check``."""
+        from tam_widget.testing.orientation import filter_reach
+
+        return {"cell_px": self.cell_px, "reach": self.reach or filter_reach(self.processor)}
 
 
 def image(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -50,22 +59,6 @@ def image(h: int, w: int, seed: int = 0) -> np.ndarray:
 def build(config_cls: Any, cfg: dict[str, Any], model_cls: Any, seed: int = 0) -> Any:
     torch.manual_seed(seed)
     return model_cls(config_cls(**cfg)).eval()
-
-
-@contextlib.contextmanager
-def patch_local(model: Any) -> Iterator[None]:
-    """Zero every attention output (vision tower and language model): each position then depends on its
-    own input only, so an edit of one image region changes exactly the tokens that cover it."""
-
-    def zero(mod: Any, args: Any, out: Any) -> Any:
-        return (torch.zeros_like(out[0]), *out[1:]) if isinstance(out, tuple) else torch.zeros_like(out)
-
-    hooks = [m.register_forward_hook(zero) for m in model.modules() if type(m).__name__.endswith("Attention")]
-    try:
-        yield
-    finally:
-        for h in hooks:
-            h.remove()
 
 
 # The per-group fixture modules import the helpers above, so they are merged in last.

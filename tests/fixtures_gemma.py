@@ -79,7 +79,13 @@ def gemma3_model() -> Any:
 @cache
 def gemma3() -> Fixture:
     return Fixture(
-        "gemma3", gemma3_model(), gemma3_processor(), [image(84, 112)], "Describe the picture.", [("image", (4, 4))]
+        "gemma3",
+        gemma3_model(),
+        gemma3_processor(),
+        [image(84, 112)],
+        "Describe the picture.",
+        [("image", (4, 4))],
+        cell_px=28,  # 112 px squashed to 4 x 4 pooled cells
     )
 
 
@@ -203,7 +209,7 @@ def mistral3() -> Fixture:
     }
     model = build(Mistral3Config, cfg, Mistral3ForConditionalGeneration)
     # 84x112 stays as it is (longest edge 112): 3 rows of 4 [IMG], 2 [IMG_BREAK], 1 [IMG_END]
-    return Fixture("mistral3", model, proc, [image(84, 112)], "Describe the picture.", [("image", (3, 4))])
+    return Fixture("mistral3", model, proc, [image(84, 112)], "Describe the picture.", [("image", (3, 4))], cell_px=28)
 
 
 FIXTURES_GEMMA: dict[str, Callable[[], Fixture]] = {"gemma3": gemma3, "paligemma": paligemma, "mistral3": mistral3}

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer, no_video_processor_check
+from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer, none_sub_processors_allowed
 
 S, P = 56, 14  # crop size and patch size: side = 4
 PINPOINTS = [[56, 112], [112, 56], [112, 112]]
@@ -209,7 +209,7 @@ def onevision_model(aspect: str = "anyres_max_9") -> tuple[Any, Any]:
         "vision_aspect_ratio": aspect,
     }
     ip = LlavaOnevisionImageProcessorPil(size={"height": S, "width": S}, image_grid_pinpoints=PINPOINTS)
-    with no_video_processor_check():
+    with none_sub_processors_allowed():
         proc = LlavaOnevisionProcessor(
             image_processor=ip,
             tokenizer=llava_tokenizer(),

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer, no_video_processor_check
+from family_fixtures import TINY_TEXT, Fixture, build, image
 
-from tam_widget.toy import QWEN_SPECIALS
+from tam_widget.testing.toy import qwen2_vl_config, qwen2_vl_processor
 
 QWEN_TEXT = {
     **TINY_TEXT,
@@ -37,15 +37,7 @@ VIDEO_FPS = 1.0  # the rate the hand-built videos claim (Qwen3-VL timestamps, Qw
 
 
 def qwen_processor(processor_cls: Any = None, patch_size: int = 14) -> Any:
-    from transformers import Qwen2VLImageProcessorPil, Qwen2VLProcessor
-
-    tok = make_tokenizer(QWEN_SPECIALS, eos="<|im_end|>", pad="<|endoftext|>")
-    with no_video_processor_check():
-        return (processor_cls or Qwen2VLProcessor)(
-            image_processor=Qwen2VLImageProcessorPil(patch_size=patch_size, merge_size=2),
-            tokenizer=tok,
-            video_processor=None,
-        )
+    return qwen2_vl_processor(patch_size=patch_size, merge_size=2, processor_cls=processor_cls)
 
 
 def video_patches(frames: np.ndarray, processor: Any, config: Any) -> tuple[torch.Tensor, list[int]]:
@@ -105,25 +97,31 @@ def with_video(fixture: Fixture) -> Fixture:
 
 @cache
 def qwen2_vl() -> Fixture:
-    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
+    from transformers import Qwen2VLForConditionalGeneration
 
-    cfg = {
-        "text_config": QWEN_TEXT,
-        "vision_config": {
-            "depth": 1,
-            "embed_dim": 32,
-            "hidden_size": 64,
-            "num_heads": 2,
-            "mlp_ratio": 2,
-            "patch_size": 14,
-            "spatial_merge_size": 2,
-            "temporal_patch_size": 2,
-        },
-        **QWEN_IDS,
-    }
-    model = build(Qwen2VLConfig, cfg, Qwen2VLForConditionalGeneration)
+    config = qwen2_vl_config(  # the one Qwen2-VL config builder, at the fixtures' tiny size
+        hidden=TINY_TEXT["hidden_size"],
+        layers=TINY_TEXT["num_hidden_layers"],
+        heads=TINY_TEXT["num_attention_heads"],
+        kv_heads=TINY_TEXT["num_key_value_heads"],
+        vocab=TINY_TEXT["vocab_size"],
+        vision_width=32,
+        vision_heads=2,
+        max_positions=QWEN_TEXT["max_position_embeddings"],
+        mrope_section=QWEN_TEXT["rope_parameters"]["mrope_section"],
+    )
+    torch.manual_seed(0)
+    model = Qwen2VLForConditionalGeneration(config).eval()
     return with_video(
-        Fixture("qwen2_vl", model, qwen_processor(), [image(84, 112)], "Describe the picture.", [("image", (3, 4))])
+        Fixture(
+            "qwen2_vl",
+            model,
+            qwen_processor(),
+            [image(84, 112)],
+            "Describe the picture.",
+            [("image", (3, 4))],
+            cell_px=28,
+        )
     )
 
 
@@ -156,6 +154,7 @@ def qwen2_5_vl() -> Fixture:
             [image(84, 112)],
             "Describe the picture.",
             [("image", (3, 4))],
+            cell_px=28,
         )
     )
 
@@ -192,6 +191,7 @@ def qwen3_vl() -> Fixture:
             [image(96, 128)],
             "Describe the picture.",
             [("image", (3, 4))],
+            cell_px=32,
         )
     )
 

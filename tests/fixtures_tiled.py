@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer, no_video_processor_check
+from family_fixtures import TINY_TEXT, Fixture, build, image, make_tokenizer, none_sub_processors_allowed
 
 TILE, PATCH = 64, 8
 SIDE = TILE // PATCH // 2  # tokens per tile side after the 2x2 pixel shuffle
@@ -42,7 +42,7 @@ def internvl_processor(max_patches: int = 6) -> Any:
 
     tok = make_tokenizer(["<|im_start|>"], eos="<|im_end|>", pad="<|endoftext|>", extra_special_tokens=INTERNVL_TOKENS)
     ip = GotOcr2ImageProcessorPil(size={"height": TILE, "width": TILE}, max_patches=max_patches)
-    with no_video_processor_check():
+    with none_sub_processors_allowed():
         return InternVLProcessor(image_processor=ip, tokenizer=tok, video_processor=None, image_seq_length=SIDE**2)
 
 
@@ -89,6 +89,7 @@ def internvl() -> Fixture:
         [image(128, 192), image(60, 66, seed=1)],
         "Describe the pictures.",
         [("tiles", (2 * SIDE, 3 * SIDE)), ("thumbnail", (SIDE, SIDE)), ("image", (SIDE, SIDE))],
+        cell_px=TILE // SIDE,
     )
     fx.extra["video"] = lambda: internvl_video(fx)
     return fx
@@ -113,7 +114,7 @@ def idefics3_processor(smol: bool, longest_edge: int = 3 * TILE) -> Any:
     kw = {"size": {"longest_edge": longest_edge}, "max_image_size": {"longest_edge": TILE}}
     if not smol:
         return Idefics3Processor(image_processor=Idefics3ImageProcessorPil(**kw), tokenizer=tok, image_seq_len=SIDE**2)
-    with no_video_processor_check():
+    with none_sub_processors_allowed():
         return SmolVLMProcessor(
             image_processor=SmolVLMImageProcessorPil(**kw), tokenizer=tok, video_processor=None, image_seq_len=SIDE**2
         )
@@ -174,6 +175,10 @@ def idefics3_like(name: str, smol: bool) -> Fixture:
             ("tiles", (3 * SIDE, 2 * SIDE)),
             ("global", (SIDE, SIDE)),
         ],
+        cell_px=TILE // SIDE,
+        # Lanczos (3): once for the tiles here (the images already have a 192 px longest edge, and are only
+        # stretched to whole tiles), twice for the other views (resized, then squashed to one tile)
+        reach=lambda view: 3.0 if view.kind == "tiles" else 6.0,
     )
     fx.extra["video"] = lambda: idefics3_video(fx)
     return fx

@@ -3,10 +3,12 @@
  * or a browser-only change (hover, video frame) affects. All maps are computed here, in the page.
  */
 
-import { decode, type WireMeta } from "./codec";
-import { LocalState } from "./local";
-import { type SyncedKey, TraitWriter, type WidgetModel } from "./model";
-import { MapState, type Settings, clamp, validItem } from "./state";
+import { decode, type DecodedMethod, type WireMeta } from "./codec";
+import type { Params } from "./methods";
+import type { WidgetModel } from "./model";
+import { MapState, validItem } from "./state/derived";
+import { LocalState } from "./state/local";
+import { clamp, readSettings, type SyncedKey, TraitWriter } from "./state/synced";
 import { CandidatesView } from "./views/candidates";
 import { Controls } from "./views/controls";
 import { h } from "./views/dom";
@@ -33,15 +35,16 @@ const REDRAW: Record<SyncedKey, Redraw> = {
 export interface Snapshot {
   selected: number;
   shown: number;
-  settings: { lambda: number; filter: boolean };
+  settings: Params; // what the map depends on (TAM: lambda, filter)
   image: number[]; // (n_v) in [0, 1]
   text: number[]; // relevance of the earlier items
 }
 
 export class App {
-  readonly meta: WireMeta;
-  readonly state: MapState;
-  readonly local: LocalState;
+  private readonly meta: WireMeta;
+  private readonly method: DecodedMethod;
+  private readonly state: MapState;
+  private readonly local: LocalState;
   private readonly writer: TraitWriter;
   private readonly images: ImageStore;
   private readonly tokens: TokenView;
@@ -57,7 +60,8 @@ export class App {
     root: HTMLElement,
   ) {
     this.meta = model.get("_meta");
-    this.state = new MapState(decode(model.get("_data"), this.meta));
+    this.method = decode(model.get("_data"), this.meta).shown;
+    this.state = new MapState(this.method);
     this.local = new LocalState(this.meta.views.length);
     this.writer = new TraitWriter(model);
     this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
@@ -70,7 +74,7 @@ export class App {
       return new HeatmapPanel(view, i, image, this.meta.frames, this.local, this.images);
     });
     this.candidates = new CandidatesView(this.meta);
-    this.controls = new Controls(model, this.writer, () => this.save());
+    this.controls = new Controls(model, this.writer, { save: () => this.save(), label: (s) => this.method.impl.label(s) });
     root.append(
       h("div", { class: "tam-main" }, [
         h("div", { class: "tam-left" }, [h("div", { class: "tam-panels" }, this.panels.map((p) => p.el)), this.controls.el]),
@@ -87,19 +91,15 @@ export class App {
   }
 
   /** The item on show: the hovered one while the pointer rests on a token, else the selected one. */
-  get shown(): number {
+  private get shown(): number {
     return this.local.hover ?? this.selected;
   }
 
-  get selected(): number {
+  private get selected(): number {
     return validItem(this.model.get("selected"), this.meta);
   }
 
-  settings(): Settings {
-    return { eciScale: Number(this.model.get("eci_scale")), eci: Boolean(this.model.get("eci")), filter: Boolean(this.model.get("filter")) };
-  }
-
-  redraw(what: Redraw): void {
+  private redraw(what: Redraw): void {
     const colormap = String(this.model.get("colormap"));
     const opacity = clamp(Number(this.model.get("opacity")), 0, 1);
     this.controls.update();
@@ -110,7 +110,7 @@ export class App {
       this.grouped = group;
     }
     const shown = this.shown;
-    const map = this.state.map(shown, this.settings());
+    const map = this.state.map(shown, readSettings(this.model));
     this.tokens.update(this.selected, shown, map.text, map.nText, colormap);
     this.legend.update(colormap);
     this.candidates.update(shown);
@@ -120,8 +120,8 @@ export class App {
   /** The shown item's map as plain numbers: what the canvas and the text colours are drawn from. */
   snapshot(): Snapshot {
     const shown = this.shown;
-    const map = this.state.map(shown, this.settings());
-    return { selected: this.selected, shown, settings: { ...map.settings }, image: Array.from(map.image), text: Array.from(map.text) };
+    const map = this.state.map(shown, readSettings(this.model));
+    return { selected: this.selected, shown, settings: { ...map.params }, image: Array.from(map.image), text: Array.from(map.text) };
   }
 
   dispose(): void {

@@ -1,17 +1,16 @@
 /**
- * Decoding of what tam_widget/wire.py sends: one little-endian buffer holding A, omega, scale, R
- * and n_visible (each at a 4-byte aligned offset described in meta.arrays), plus small JSON metadata.
+ * Decoding what tam_widget/display/wire.py sends (wire version 3): one little-endian buffer
+ * holding every method's arrays, plus small JSON metadata. meta.methods maps each method's name
+ * to its part ({arrays: {name: {dtype, offset, shape}}, ...its small JSON}, offsets absolute into
+ * the one buffer); meta.method names the one shown first. This module checks the metadata every
+ * method shares (items, frames, views, images) and hands each method's part to that method
+ * (methods/index.ts); what a method's arrays mean is that method's business.
  */
 
-export const WIRE_VERSION = 2;
+import { type ArraySpec, type Bytes, copyBytes, WireError } from "./arrays";
+import { methodImpl, type MethodImpl, type MethodMaps } from "./methods";
 
-export type DType = "float32" | "int32";
-
-export interface ArraySpec {
-  dtype: string;
-  offset: number;
-  shape: number[];
-}
+export const WIRE_VERSION = 3;
 
 /** One explained item: the v-th displayed token (prompt items first, then the answer). */
 export interface ItemMeta {
@@ -52,14 +51,18 @@ export interface ImageMeta {
   width: number;
 }
 
-export type ArrayName = "A" | "omega" | "scale" | "R" | "n_visible";
+/** One method's part of the metadata: where its arrays lie in the buffer, and its own small JSON. */
+export interface MethodPart {
+  arrays: Record<string, ArraySpec>;
+  [key: string]: unknown;
+}
 
 export interface WireMeta {
   version: number;
-  arrays: Record<ArrayName, ArraySpec>;
+  method: string;
+  methods: Record<string, MethodPart>;
   n_prompt: number;
   n_answer: number;
-  kernel: number;
   frames: FrameMeta[];
   views: ViewMeta[];
   items: ItemMeta[];
@@ -70,115 +73,69 @@ export interface WireMeta {
   family: string;
 }
 
-/** The numbers every map is recomputed from: T items, n_v vision cells, row-major (T, n_v) / (T, T). */
-export interface TamData {
+/** What every method's maps are shaped by: T items, n_v vision cells split into frames. */
+export interface Layout {
   T: number;
   nv: number;
-  A: Float32Array; // (T, n_v) raw maps
-  omega: Float32Array; // (T, T) ECI weights: item v's interference map is E_v = omega_v @ A
-  scale: Float32Array; // NaN where the item has no ECI context
-  R: Float32Array;
-  nVisible: Int32Array;
-  kernel: number;
   frames: FrameMeta[];
 }
 
-export class WireError extends Error {
-  override name = "WireError";
+/** One method's decoded data, and the implementation that reads it. */
+export interface DecodedMethod {
+  name: string;
+  impl: MethodImpl;
+  maps: MethodMaps;
 }
 
-export type Bytes = DataView | ArrayBuffer | ArrayBufferView;
-
-/** A fresh, 4-byte aligned copy of the bytes (a DataView's offset may not be aligned). */
-export function copyBytes(bytes: Bytes): ArrayBuffer {
-  if (bytes instanceof ArrayBuffer) return bytes.slice(0);
-  const src = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(out).set(src);
-  return out;
+export interface Decoded {
+  shown: DecodedMethod; // meta.method's
+  methods: ReadonlyMap<string, DecodedMethod>;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function readArray(buf: ArrayBuffer, name: ArrayName, spec: ArraySpec | undefined, dtype: DType, shape: number[]) {
-  if (!spec) throw new WireError(`Wire meta has no array "${name}".`);
-  if (spec.dtype !== dtype) throw new WireError(`Array ${name} is ${spec.dtype}, expected ${dtype}.`);
-  if (spec.shape.length !== shape.length || spec.shape.some((d, i) => d !== shape[i])) {
-    throw new WireError(`Array ${name} has shape [${spec.shape}], expected [${shape}].`);
+/** Check the shared metadata, then let each method decode its part from a private copy of the bytes. */
+export function decode(bytes: Bytes, meta: WireMeta): Decoded {
+  const layout = checkShared(meta);
+  const buf = copyBytes(bytes);
+  const methods = new Map<string, DecodedMethod>();
+  for (const [name, part] of Object.entries(meta.methods)) {
+    const impl = methodImpl(name);
+    methods.set(name, { name, impl, maps: impl.decode(buf, part, layout) });
   }
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (spec.offset % 4 !== 0 || spec.offset < 0 || spec.offset + 4 * n > buf.byteLength) {
-    throw new WireError(`Array ${name} (offset ${spec.offset}, ${4 * n} bytes) lies outside the ${buf.byteLength}-byte buffer.`);
-  }
-  if (LITTLE_ENDIAN) {
-    return dtype === "float32" ? new Float32Array(buf, spec.offset, n) : new Int32Array(buf, spec.offset, n);
-  }
-  const view = new DataView(buf, spec.offset, 4 * n); // big-endian host: read element by element
-  const out = dtype === "float32" ? new Float32Array(n) : new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = dtype === "float32" ? view.getFloat32(4 * i, true) : view.getInt32(4 * i, true);
-  return out;
+  const shown = methods.get(meta.method);
+  if (!shown) throw new WireError(`The wire shows method "${meta.method}" first but holds no data for it.`);
+  return { shown, methods };
 }
 
-/** Check the metadata against the buffer and return typed views on a private copy of it. */
-export function decode(bytes: Bytes, meta: WireMeta): TamData {
+function checkShared(meta: WireMeta): Layout {
   if (meta.version !== WIRE_VERSION) {
     throw new WireError(`Wire version ${meta.version} is not supported (this front end reads ${WIRE_VERSION}); rebuild the widget bundle.`);
   }
-  const spec = meta.arrays.A;
-  if (!spec || spec.shape.length !== 2) throw new WireError("Array A must be (T, n_v).");
-  const [T, nv] = spec.shape as [number, number];
-  const buf = copyBytes(bytes);
-  const data: TamData = {
-    T,
-    nv,
-    A: readArray(buf, "A", meta.arrays.A, "float32", [T, nv]) as Float32Array,
-    omega: readArray(buf, "omega", meta.arrays.omega, "float32", [T, T]) as Float32Array,
-    scale: readArray(buf, "scale", meta.arrays.scale, "float32", [T]) as Float32Array,
-    R: readArray(buf, "R", meta.arrays.R, "float32", [T, T]) as Float32Array,
-    nVisible: readArray(buf, "n_visible", meta.arrays.n_visible, "int32", [T]) as Int32Array,
-    kernel: meta.kernel,
-    frames: meta.frames,
-  };
-  validate(data, meta);
-  return data;
+  for (const key of ["frames", "views", "items", "images", "top"] as const) {
+    if (!Array.isArray(meta[key])) throw new WireError(`Wire meta.${key} must be a list.`);
+  }
+  if (typeof meta.methods !== "object" || meta.methods === null) throw new WireError("Wire meta.methods must be an object.");
+  const T = meta.items.length;
+  if (meta.n_prompt + meta.n_answer !== T) throw new WireError(`${meta.n_prompt} prompt + ${meta.n_answer} answer items, but ${T} items.`);
+  checkViews(meta);
+  return { T, nv: frameCells(meta.frames), frames: meta.frames };
 }
 
-function validate(data: TamData, meta: WireMeta): void {
-  const k = data.kernel;
-  if (!Number.isInteger(k) || k < 1 || k % 2 === 0) throw new WireError(`Kernel ${k} must be an odd integer >= 1.`);
+/** The frames must tile n_v in order; returns n_v. */
+function frameCells(frames: FrameMeta[]): number {
   let cells = 0;
-  for (const f of data.frames) {
+  for (const f of frames) {
     if (f.offset !== cells) throw new WireError(`Frame at offset ${f.offset} should start at ${cells}.`);
     cells += f.height * f.width;
   }
-  if (cells !== data.nv) throw new WireError(`The frames hold ${cells} cells but A has ${data.nv} columns.`);
-  if (meta.items.length !== data.T) throw new WireError(`${meta.items.length} items for ${data.T} maps.`);
-  for (let v = 0; v < data.T; v++) {
-    const n = data.nVisible[v];
-    if (n < 0 || n > data.T) throw new WireError(`n_visible[${v}] = ${n} is outside 0..${data.T}.`);
-  }
+  return cells;
 }
 
-/** The inverse of decode's buffer layout (wire.py's), for tests and tools: arrays in the given order. */
-export function encode(parts: Record<ArrayName, { values: Float32Array | Int32Array; shape: number[] }>): {
-  data: ArrayBuffer;
-  arrays: Record<ArrayName, ArraySpec>;
-} {
-  const names: ArrayName[] = ["A", "omega", "scale", "R", "n_visible"];
-  const total = names.reduce((s, n) => s + parts[n].values.byteLength, 0);
-  const data = new ArrayBuffer(total);
-  const view = new DataView(data);
-  const arrays = {} as Record<ArrayName, ArraySpec>;
-  let offset = 0;
-  for (const name of names) {
-    const { values, shape } = parts[name];
-    const float = values instanceof Float32Array;
-    arrays[name] = { dtype: float ? "float32" : "int32", offset, shape: [...shape] };
-    for (let i = 0; i < values.length; i++) {
-      if (float) view.setFloat32(offset + 4 * i, values[i], true);
-      else view.setInt32(offset + 4 * i, values[i], true);
-    }
-    offset += values.byteLength;
+/** Every view names an existing image and existing frames. */
+function checkViews(meta: WireMeta): void {
+  for (const [i, view] of meta.views.entries()) {
+    if (!meta.images[view.image]) throw new WireError(`View ${i} shows image ${view.image}, but there are ${meta.images.length} images.`);
+    if (view.frames.length === 0) throw new WireError(`View ${i} has no frames.`);
+    const bad = view.frames.find((f) => !meta.frames[f]);
+    if (bad !== undefined) throw new WireError(`View ${i} names frame ${bad}, but there are ${meta.frames.length} frames.`);
   }
-  return { data, arrays };
 }

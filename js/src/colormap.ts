@@ -73,7 +73,7 @@ export function packedLut(name: string): Uint32Array {
   return out;
 }
 
-export function isColormap(name: unknown): name is ColormapName {
+function isColormap(name: unknown): name is ColormapName {
   return name === "jet" || name === "viridis";
 }
 

@@ -1,6 +1,7 @@
 /**
- * The widget's traits. This interface mirrors the traits of TAMWidget in tam_widget/widget.py:
- * keep the two in sync (names, types, defaults).
+ * The widget's traits. This interface mirrors the synced traits of TAMWidget in
+ * tam_widget/display/widget.py: same names, types and defaults (tests/display/test_model_interface.py
+ * checks the names and types). state/synced.ts says which of them the browser may set.
  */
 
 import type { AnyModel } from "@anywidget/types";
@@ -8,9 +9,9 @@ import type { WireMeta } from "./codec";
 import type { ColormapName } from "./colormap";
 
 export interface Model {
-  /** The maps' inputs (wire.py's buffer); read-only in the browser, never saved back. */
+  /** Every method's arrays in one buffer (wire.py's); read-only in the browser, never saved back. */
   _data: DataView;
-  /** wire.py's metadata; read-only in the browser. */
+  /** wire.py's metadata (method tag, items, views, frames...); read-only in the browser. */
   _meta: WireMeta;
   /** One PNG per image or video frame (meta.images[i] says which); read-only in the browser. */
   _images: DataView[];
@@ -30,46 +31,3 @@ export interface Model {
 }
 
 export type WidgetModel = AnyModel<Model>;
-
-/** The small traits the browser may set and save back. */
-export type SyncedKey = "selected" | "eci_scale" | "eci" | "filter" | "opacity" | "colormap" | "group_words";
-
-/** Every trait a change of which alters what is drawn. */
-export const DATA_KEYS = ["_data", "_meta", "_images"] as const;
-export const SYNCED_KEYS: readonly SyncedKey[] = ["selected", "eci_scale", "eci", "filter", "opacity", "colormap", "group_words"];
-
-/**
- * Sets small traits and saves them back to Python. Continuous gestures (hover, dragging a slider)
- * save at most every `delay` ms; a discrete action or the end of a gesture saves at once.
- */
-export class TraitWriter {
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private dirty = false;
-
-  constructor(
-    private readonly model: WidgetModel,
-    private readonly delay = 120,
-  ) {}
-
-  set<K extends SyncedKey>(key: K, value: Model[K], { debounce = false } = {}): void {
-    if (this.model.get(key) !== value) {
-      this.model.set(key, value);
-      this.dirty = true;
-    }
-    if (!debounce) this.flush();
-    else if (this.dirty && this.timer === null) this.timer = setTimeout(() => this.flush(), this.delay);
-  }
-
-  /** Save now whatever is pending (nothing if nothing changed). */
-  flush(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.model.save_changes();
-  }
-
-  dispose(): void {
-    this.flush();
-  }
-}

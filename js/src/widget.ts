@@ -1,11 +1,12 @@
 /**
- * anywidget entry point: render({model, el}) builds the TAM view and returns its cleanup.
+ * anywidget entry point: render({model, el}) builds the view of the explanation and returns its cleanup.
  * A new _data / _meta / _images from Python rebuilds the view; small traits update it in place.
  */
 
 import type { AnyWidget, RenderProps } from "@anywidget/types";
 import { App } from "./app";
-import { DATA_KEYS, type Model } from "./model";
+import type { Model } from "./model";
+import { DATA_KEYS } from "./state/synced";
 import { h } from "./views/dom";
 
 function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => void {

@@ -1,12 +1,15 @@
 // @vitest-environment jsdom
-/** The shipped bundle (npm run build -> tam_widget/static/widget.js) is self-contained and renders like the sources. */
+/**
+ * The shipped bundle (npm run build -> tam_widget/display/static/widget.js) is self-contained and
+ * renders like the sources. It must exist: scripts/test.sh builds it before vitest runs.
+ */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it, vi } from "vitest";
 import { fakeModel, syntheticCase } from "./helpers";
 
-const BUNDLE = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "tam_widget", "static", "widget.js");
+const BUNDLE = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "tam_widget", "display", "static", "widget.js");
 
 type Widget = { render: (props: unknown) => () => void };
 
@@ -15,6 +18,7 @@ type Widget = { render: (props: unknown) => () => void };
  * git-ignored file outside the js/ root; a bundle with no imports needs no module loader anyway.
  */
 function loadBundle(): Widget {
+  if (!existsSync(BUNDLE)) throw new Error(`No widget bundle at ${BUNDLE}: run npm run build first (in js/, or bash scripts/build-js.sh).`);
   const src = readFileSync(BUNDLE, "utf8");
   expect(src).not.toMatch(/(^|[;}])\s*import\s*[{*\w"']/); // self-contained: anywidget loads it alone
   const exported = /export\s*\{\s*([\w$]+)\s+as\s+default\s*\}\s*;?\s*$/.exec(src);
@@ -23,7 +27,7 @@ function loadBundle(): Widget {
   return new Function(body)() as Widget;
 }
 
-it.skipIf(!existsSync(BUNDLE))("the built bundle renders tokens and reacts to a click (skipped before npm run build)", () => {
+it("the built bundle renders tokens and reacts to a click", () => {
   vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
   const widget = loadBundle();
   const model = fakeModel(syntheticCase({ texts: ["<img src=x onerror=alert(1)>"] }));

@@ -1,4 +1,4 @@
-/** Loading the parity fixtures that tests/make_fixtures.py writes from the golden TAM cases. */
+/** Loading the parity fixtures that js/tests/make_fixtures.py writes from the golden TAM cases. */
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -35,6 +35,15 @@ export interface Fixture {
   n_visible: number[];
   wire: { data: string; meta: WireMeta };
   expected: Expected[];
+}
+
+/** floor(255 * x) clamped to 0..255 (NaN to 0): the core's TAMMaps.u8, which the fixtures hold. */
+export function toU8(x: Float32Array, out: Uint8Array = new Uint8Array(x.length)): Uint8Array {
+  for (let i = 0; i < x.length; i++) {
+    const v = Math.floor(Math.fround(x[i] * 255));
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return out;
 }
 
 export function fixtureNames(): string[] {

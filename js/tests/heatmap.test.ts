@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ViewMeta } from "../src/codec";
 import { lut } from "../src/colormap";
-import { LocalState } from "../src/local";
+import { LocalState } from "../src/state/local";
 import { axis, HeatmapPanel } from "../src/views/heatmap";
 import { ImageStore } from "../src/views/images";
 import { compose, fileName } from "../src/views/save";

@@ -1,6 +1,7 @@
 /** Test helpers: a synthetic explanation in the wire format, and a fake anywidget model. */
 
-import { type ArrayName, encode, type ItemMeta, type ViewMeta, WIRE_VERSION, type WireMeta } from "../src/codec";
+import type { ArraySpec } from "../src/arrays";
+import { type ItemMeta, type ViewMeta, WIRE_VERSION, type WireMeta } from "../src/codec";
 import type { Model, WidgetModel } from "../src/model";
 
 /** mulberry32: a small deterministic generator, so synthetic cases are the same on every run. */
@@ -24,6 +25,27 @@ export interface CaseOptions {
   gaps?: number[]; // items shown with a space before them
   boxes?: number[][];
   seed?: number;
+}
+
+export type Parts = Record<string, { values: Float32Array | Int32Array; shape: number[] }>;
+
+/** wire.py's buffer layout, for tests: the arrays little-endian one after the other, offsets from `start`. */
+export function encodeArrays(parts: Parts, start = 0): { data: ArrayBuffer; arrays: Record<string, ArraySpec> } {
+  const total = Object.values(parts).reduce((s, p) => s + p.values.byteLength, start);
+  const data = new ArrayBuffer(total);
+  const view = new DataView(data);
+  const arrays: Record<string, ArraySpec> = {};
+  let offset = start;
+  for (const [name, { values, shape }] of Object.entries(parts)) {
+    const float = values instanceof Float32Array;
+    arrays[name] = { dtype: float ? "float32" : "int32", offset, shape: [...shape] };
+    for (let i = 0; i < values.length; i++) {
+      if (float) view.setFloat32(offset + 4 * i, values[i], true);
+      else view.setInt32(offset + 4 * i, values[i], true);
+    }
+    offset += values.byteLength;
+  }
+  return { data, arrays };
 }
 
 export interface Case {
@@ -62,13 +84,13 @@ export function syntheticCase(opts: CaseOptions = {}): Case {
   const scale = Float32Array.from({ length: T }, (_, v) => (v === 0 ? NaN : rnd()));
   const R = Float32Array.from({ length: T * T }, () => rnd() * 3);
   const nVisible = Int32Array.from({ length: T }, (_, v) => (v < nPrompt ? nPrompt : v));
-  const { data, arrays } = encode({
+  const { data, arrays } = encodeArrays({
     A: { values: A, shape: [T, nv] },
     omega: { values: omega, shape: [T, T] },
     scale: { values: scale, shape: [T] },
     R: { values: R, shape: [T, T] },
     n_visible: { values: nVisible, shape: [T] },
-  } satisfies Record<ArrayName, unknown>);
+  });
   const items: ItemMeta[] = Array.from({ length: T }, (_, i) => ({
     text: opts.texts?.[i] ?? ` t${i}`,
     position: 100 + i,
@@ -78,10 +100,10 @@ export function syntheticCase(opts: CaseOptions = {}): Case {
   }));
   const meta: WireMeta = {
     version: WIRE_VERSION,
-    arrays,
+    method: "tam",
+    methods: { tam: { arrays, kernel: 3 } },
     n_prompt: nPrompt,
     n_answer: nAnswer,
-    kernel: 3,
     frames,
     views,
     items,

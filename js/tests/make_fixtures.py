@@ -2,11 +2,12 @@
 
 Run from anywhere: ``PYTHONPATH=/path/to/checkout python js/tests/make_fixtures.py``.
 
-Each fixture holds the case's arrays (``A``, ``E``, ``scale`` with NaN as null, ``R``,
-``n_visible``, flattened row-major), its ``frames`` and ``kernel``, the real wire encoding of an
-``Explanation`` built around the case (``wire.data`` base64 + ``wire.meta``, so the TypeScript
-decoder is tested on what Python actually sends), and the expected ``u8`` maps (and normalised
-text relevance) of every item for each setting the widget can show.
+Each fixture holds the case's arrays (``A``, ``omega``, ``scale`` with NaN as null, ``R``,
+``n_visible``, flattened row-major), its ``frames`` and ``kernel``, the real wire encoding (version
+3: ``meta["methods"]["tam"]`` holds TAM's array specs and kernel) of an ``Explanation`` built around
+the case (``wire.data`` base64 + ``wire.meta``, so the TypeScript decoder is tested on what Python
+actually sends), and the expected ``u8`` maps (and normalised text relevance) of every item for each
+setting the widget can show.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from tam_widget import wire
 from tam_widget.core.result import TAMResult
+from tam_widget.display import wire
 from tam_widget.explanation import Explanation
 from tam_widget.families.base import View
-from tam_widget.golden import GoldenCase, golden_dir, load_golden
+from tam_widget.testing.golden import GoldenCase, golden_dir, load_golden
 
 OUT = Path(__file__).resolve().parent / "fixtures"
 
@@ -62,7 +63,7 @@ def explanation(case: GoldenCase, result: TAMResult) -> Explanation:
     n_answer = len(ids) - case.answer_start
     probs = np.tile(np.array([[0.7, 0.2, 0.1]]), (n_answer, 1))
     return Explanation(
-        result=result,
+        results={"tam": result},
         token_ids=ids,
         tokens=tokens,
         special=[False] * len(ids),

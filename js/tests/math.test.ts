@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { TamData } from "../src/codec";
-import { computeItem, correctInto, filterFrame, interferenceInto, normaliseInto, reflectIndex, toU8, Workspace } from "../src/math";
+import { FilterScratch, filterFrame, reflectIndex } from "../src/methods/tam-filter";
+import { computeItem, correctInto, interferenceInto, normaliseInto, type TamData, Workspace } from "../src/methods/tam-math";
+import { toU8 } from "./fixtures";
 
 function data(A: number[][], omega: number[][], scale: number[], R: number[][], nVisible: number[], h: number, w: number): TamData {
   return {
@@ -16,7 +17,7 @@ function data(A: number[][], omega: number[][], scale: number[], R: number[][], 
   };
 }
 
-describe("math", () => {
+describe("TAM math", () => {
   it("reflect-pads like numpy's 'reflect' (and n = 1 repeats index 0)", () => {
     expect([...reflectIndex(5, 1)]).toEqual([1, 0, 1, 2, 3, 4, 3]);
     expect([...reflectIndex(2, 3)]).toEqual([1, 0, 1, 0, 1, 0, 1, 0]);
@@ -67,25 +68,23 @@ describe("math", () => {
   });
 
   it("filters a constant window to its median and a non-positive window to 0", () => {
-    const ws = new Workspace(9, 1, 3);
+    const scratch = new FilterScratch(3);
     const src = new Float32Array(9).fill(0.25);
     const dst = new Float32Array(9);
-    filterFrame(src, dst, { offset: 0, height: 3, width: 3 }, 3, ws);
+    filterFrame(src, dst, { offset: 0, height: 3, width: 3 }, scratch);
     expect([...dst]).toEqual(new Array(9).fill(0.25));
-    filterFrame(new Float32Array(9), dst, { offset: 0, height: 3, width: 3 }, 3, ws);
+    filterFrame(new Float32Array(9), dst, { offset: 0, height: 3, width: 3 }, scratch);
     expect([...dst]).toEqual(new Array(9).fill(0));
   });
 
   it("weights sorted ranks around the median with a Gaussian of width cv", () => {
     // A 1x1 map: the window is the cell 9 times over (reflect of n = 1), so the output is the cell.
-    const ws = new Workspace(1, 1, 3);
     const dst = new Float32Array(1);
-    filterFrame(Float32Array.from([0.7]), dst, { offset: 0, height: 1, width: 1 }, 3, ws);
+    filterFrame(Float32Array.from([0.7]), dst, { offset: 0, height: 1, width: 1 }, new FilterScratch(3));
     expect(dst[0]).toBeCloseTo(0.7, 6);
     // 1x3 map [0, 1, 0]: centre window = rows reflect to itself, values {0,1,0} x 3 -> sorted 6 zeros, 3 ones.
-    const ws3 = new Workspace(3, 1, 3);
     const out = new Float32Array(3);
-    filterFrame(Float32Array.from([0, 1, 0]), out, { offset: 0, height: 1, width: 3 }, 3, ws3);
+    filterFrame(Float32Array.from([0, 1, 0]), out, { offset: 0, height: 1, width: 3 }, new FilterScratch(3));
     const mu = 3 / 9;
     const cv2 = (6 * mu * mu + 3 * (1 - mu) ** 2) / 9 / (mu * mu);
     const g = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => Math.exp(-((i - 4) ** 2) / (2 * cv2)));

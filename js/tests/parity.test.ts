@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { decode, type TamData } from "../src/codec";
-import { computeItem, toU8, Workspace } from "../src/math";
-import { fixtureNames, loadFixture, MISSING_FIXTURES, type Fixture } from "./fixtures";
+import { decode } from "../src/codec";
+import { TAM, TamMaps } from "../src/methods/tam";
+import type { TamData } from "../src/methods/tam-math";
+import { type Fixture, fixtureNames, loadFixture, MISSING_FIXTURES, toU8 } from "./fixtures";
 
 const files = fixtureNames();
 const summary = new Map<string, string[]>(); // case -> "setting: max |diff| (share exactly equal)"
@@ -24,7 +25,15 @@ function fromArrays(fx: Fixture): TamData {
   };
 }
 
-it("has the parity fixtures written by tests/make_fixtures.py", () => {
+/** The fixture's real wire bytes through the codec, as the widget decodes them: TAM's maps. */
+function wireMaps(fx: Fixture): TamMaps {
+  const shown = decode(Buffer.from(fx.wire.data, "base64"), fx.wire.meta).shown;
+  expect([shown.name, shown.impl]).toEqual(["tam", TAM]);
+  if (!(shown.maps instanceof TamMaps)) throw new Error("TAM decoded to something else");
+  return shown.maps;
+}
+
+it("has the parity fixtures written by js/tests/make_fixtures.py", () => {
   if (files.length === 0) throw new Error(MISSING_FIXTURES);
 });
 
@@ -32,7 +41,7 @@ describe.each(files)("parity with the Python core: %s", (file) => {
   const fx = loadFixture(file);
 
   it("decodes the real wire buffer to the fixture's arrays", () => {
-    const data = decode(Buffer.from(fx.wire.data, "base64"), fx.wire.meta);
+    const data = wireMaps(fx).data;
     const plain = fromArrays(fx);
     expect([data.T, data.nv, data.kernel]).toEqual([plain.T, plain.nv, plain.kernel]);
     for (const key of ["A", "omega", "scale", "R", "nVisible"] as const) expect(data[key]).toEqual(plain[key]);
@@ -41,15 +50,15 @@ describe.each(files)("parity with the Python core: %s", (file) => {
 
   describe.each(fx.expected)("$label", (exp) => {
     it("every item's u8 map within 1 and text relevance within 1e-6", () => {
-      const data = decode(Buffer.from(fx.wire.data, "base64"), fx.wire.meta);
-      const ws = new Workspace(data.nv, data.T, data.kernel);
-      const settings = { lambda: exp.eci ? exp.eci_scale : 0, filter: exp.filter };
+      const maps = wireMaps(fx);
+      const data = maps.data;
+      const params = TAM.params({ eciScale: exp.eci_scale, eci: exp.eci, filter: exp.filter });
       const u8 = new Uint8Array(data.nv);
       let worst = 0;
       let exact = 0;
       for (let v = 0; v < data.T; v++) {
-        const maps = computeItem(data, v, settings, ws);
-        toU8(maps.image, u8);
+        const item = maps.compute(v, params);
+        toU8(item.image, u8);
         for (let i = 0; i < data.nv; i++) {
           const d = Math.abs(u8[i] - exp.u8[v * data.nv + i]);
           worst = Math.max(worst, d);
@@ -57,7 +66,7 @@ describe.each(files)("parity with the Python core: %s", (file) => {
         }
         for (let k = 0; k < data.T; k++) {
           const want = exp.text[v * data.T + k];
-          if (k < maps.nText) expect(Math.abs(maps.text[k] - (want as number)), `item ${v} text ${k}`).toBeLessThanOrEqual(1e-6);
+          if (k < item.nText) expect(Math.abs(item.text[k] - (want as number)), `item ${v} text ${k}`).toBeLessThanOrEqual(1e-6);
           else expect(want).toBeNull();
         }
       }

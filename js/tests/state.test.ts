@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { decode } from "../src/codec";
-import { LocalState } from "../src/local";
-import { computeItem, Workspace } from "../src/math";
-import { defaultItem, MapState, mapSettings, methodLabel, validItem } from "../src/state";
+import { mapSettings, methodLabel, TamMaps } from "../src/methods/tam";
+import { computeItem, Workspace } from "../src/methods/tam-math";
+import { defaultItem, MapState, validItem } from "../src/state/derived";
+import { LocalState } from "../src/state/local";
+import { clamp } from "../src/state/synced";
 import { syntheticCase } from "./helpers";
 
 const TAM = { eciScale: 1, eci: true, filter: true };
@@ -21,6 +23,7 @@ describe("state", () => {
     expect(mapSettings({ ...TAM, eci: false })).toEqual({ lambda: 0, filter: true });
     expect(mapSettings({ ...TAM, eciScale: 7 }).lambda).toBe(2);
     expect(mapSettings({ ...TAM, eciScale: Number.NaN }).lambda).toBe(0);
+    expect([clamp(-1, 0, 1), clamp(0.5, 0, 1), clamp(Infinity, 0, 1)]).toEqual([0, 0.5, 0]);
     expect(methodLabel(TAM)).toBe("TAM (ECI + filter)");
     expect(methodLabel({ ...TAM, eci: false })).toBe("CAM + rank Gaussian filter (no ECI)");
     expect(methodLabel({ ...TAM, eci: false, filter: false })).toBe("CAM");
@@ -29,17 +32,19 @@ describe("state", () => {
 
   it("computes the shown item on demand and only when the item or a map setting changed", () => {
     const c = syntheticCase();
-    const data = decode(c.data, c.meta);
-    const state = new MapState(data);
+    const decoded = decode(c.data, c.meta);
+    const state = new MapState(decoded.shown);
     const a = state.map(5, TAM);
     expect(state.computeCount).toBe(1);
     expect(state.map(5, { ...TAM })).toBe(a);
     expect(state.map(5, { ...TAM, eci: false, eciScale: 0.3 })).not.toBe(a);
-    expect(state.map(5, { ...TAM, eci: false, eciScale: 1.7 }).settings.lambda).toBe(0);
+    expect(state.map(5, { ...TAM, eci: false, eciScale: 1.7 }).params.lambda).toBe(0);
     expect(state.computeCount).toBe(2); // ECI off: the scale no longer matters
     const b = state.map(6, TAM);
     expect(state.computeCount).toBe(3);
-    const direct = computeItem(data, 6, { lambda: 1, filter: true }, new Workspace(data.nv, data.T, 3));
+    const maps = decoded.shown.maps;
+    if (!(maps instanceof TamMaps)) throw new Error("not TAM's maps");
+    const direct = computeItem(maps.data, 6, { lambda: 1, filter: true }, new Workspace(maps.data.nv, maps.data.T, 3));
     expect(b.image).toEqual(direct.image);
     expect(b.nText).toBe(6);
     expect(b.text.length).toBe(6);

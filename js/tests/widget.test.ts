@@ -1,7 +1,9 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Snapshot } from "../src/app";
 import widget from "../src/widget";
 import { type Case, type CaseOptions, FakeModel, fakeModel, syntheticCase } from "./helpers";
+import { installMockCanvas } from "./mock-canvas";
 
 const NASTY = ["<img src=x onerror=alert(1)>", "</script>", "<b>bold</b>", "&amp; \"quotes\" 'x'", "\n"];
 
@@ -20,12 +22,31 @@ const tokens = (el: HTMLElement) => [...el.querySelectorAll<HTMLElement>('[data-
 const role = <T extends Element = HTMLElement>(el: HTMLElement, name: string) => el.querySelector<T & Element>(`[data-role="${name}"]`) as T;
 const key = (node: Element, k: string) => node.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
 
+/** jsdom has no URL.createObjectURL: record what is made and revoked (removed again after the test). */
+function stubObjectUrls(): { created: Blob[]; revoked: string[] } {
+  const out = { created: [] as Blob[], revoked: [] as string[] };
+  const create = (blob: Blob) => `blob:tam-test/${out.created.push(blob) - 1}`;
+  const revoke = (url: string) => void out.revoked.push(url);
+  const saved = { createObjectURL: Object.getOwnPropertyDescriptor(URL, "createObjectURL"), revokeObjectURL: Object.getOwnPropertyDescriptor(URL, "revokeObjectURL") };
+  Object.assign(URL, { createObjectURL: create, revokeObjectURL: revoke });
+  restoreUrls = () => {
+    for (const [k, d] of Object.entries(saved)) {
+      if (d) Object.defineProperty(URL, k, d);
+      else Reflect.deleteProperty(URL, k);
+    }
+  };
+  return out;
+}
+let restoreUrls: () => void = () => {};
+
 beforeEach(() => {
   // jsdom has no canvas: getContext returns null (and logs "not implemented"); the widget must cope.
   vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
 });
 
 afterEach(() => {
+  restoreUrls();
+  restoreUrls = () => {};
   cleanup?.();
   cleanup = null;
   document.body.replaceChildren();
@@ -63,7 +84,7 @@ describe("render", () => {
 
   it("exposes the shown map for tests and debugging (the same numbers the canvas is drawn from)", () => {
     const { el, model } = mount({ nPrompt: 3, nAnswer: 4 }, { selected: 4 });
-    const root = el.querySelector(".tam-widget") as HTMLElement & { tam?: { snapshot(): { shown: number; image: number[]; settings: object } | null } };
+    const root = el.querySelector(".tam-widget") as HTMLElement & { tam?: { snapshot(): Snapshot | null } };
     const snap = root.tam?.snapshot();
     expect(snap?.shown).toBe(4);
     expect(snap?.settings).toEqual({ lambda: 1, filter: true });
@@ -207,6 +228,17 @@ describe("render", () => {
     expect(model.listenerCount()).toBe(0);
   });
 
+  it("says a page names a method this bundle does not know", () => {
+    const c = syntheticCase();
+    const model = fakeModel(c);
+    model.values._meta = { ...c.meta, method: "eagle", methods: { eagle: c.meta.methods.tam } };
+    const el = document.createElement("div");
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    cleanup = widget.render({ model: model.asModel(), el });
+    expect(role(el, "error").textContent).toContain('This page was made by a newer tam-widget: method "eagle" unknown');
+    expect(tokens(el)).toEqual([]);
+  });
+
   it("removes every listener and its DOM on cleanup, and never saves the data traits", () => {
     const { el, model } = mount();
     const set = vi.spyOn(model, "set");
@@ -218,8 +250,40 @@ describe("render", () => {
     expect(model.listenerCount()).toBe(0);
   });
 
-  it("save PNG does nothing harmful without a canvas", () => {
+  it("Save PNG downloads one PNG of the panels side by side, named after the shown token", () => {
+    vi.useFakeTimers();
+    const contexts = installMockCanvas();
+    const { el } = mount({ grids: [[4, 5], [3, 3]] });
+    const panels = [...el.querySelectorAll<HTMLCanvasElement>('[data-role="heatmap"]')];
+    const png = new Blob(["\x89PNG"], { type: "image/png" });
+    const encoded: { canvas: HTMLCanvasElement; type?: string }[] = [];
+    vi.spyOn(HTMLCanvasElement.prototype, "toBlob").mockImplementation(function (this: HTMLCanvasElement, done, type) {
+      encoded.push({ canvas: this, type });
+      done(png);
+    });
+    const downloads: { name: string; href: string; attached: boolean }[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
+      downloads.push({ name: this.download, href: this.getAttribute("href") ?? "", attached: this.isConnected });
+    });
+    const urls = stubObjectUrls();
+    role<HTMLButtonElement>(el, "save-png").click();
+    expect(encoded.map((e) => [e.type, e.canvas.width, e.canvas.height])).toEqual([["image/png", 256 + 8 + 256, 256]]);
+    expect(panels.map((p) => [p.width, p.height])).toEqual([[256, 205], [256, 256]]);
+    const drawn = contexts.get(encoded[0].canvas)?.draws.map((d) => [d.source, ...d.args]);
+    expect(drawn).toEqual([[panels[0], 0, 0], [panels[1], 264, 0]]); // the views' canvases, left to right
+    expect(urls.created).toEqual([png]);
+    expect(downloads).toEqual([{ name: "tam_4_t4.png", href: "blob:tam-test/0", attached: true }]);
+    expect(el.ownerDocument.querySelector("a[download]")).toBeNull(); // the link is gone again
+    vi.advanceTimersByTime(1000);
+    expect(urls.revoked).toEqual(["blob:tam-test/0"]);
+  });
+
+  it("Save PNG without a canvas (no 2D context) starts no download and throws nothing", () => {
     const { el } = mount();
-    expect(() => role<HTMLButtonElement>(el, "save-png").click()).not.toThrow();
+    const click = vi.spyOn(HTMLAnchorElement.prototype, "click");
+    const urls = stubObjectUrls();
+    role<HTMLButtonElement>(el, "save-png").click();
+    expect(click).not.toHaveBeenCalled();
+    expect(urls.created).toEqual([]);
   });
 });

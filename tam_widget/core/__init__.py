@@ -1,4 +1,12 @@
-"""The TAM core: pure tensor functions, no model, processor or widget inside."""
+"""TAM's math as pure tensor functions: no model, processor or widget inside.
+
+``layout`` says where the vision tokens sit and how they tile images and frames (and names the
+shapes used everywhere); ``items`` plans which LM-head row each explained item reads and its ECI
+context; ``activation`` computes the class activations in one product; ``eci`` the estimated
+causal inference; ``rgf`` the rank Gaussian filter; ``result`` keeps what was computed and
+renders maps for any ECI scale; ``tam`` ties them into :func:`compute_tam`, equal to the
+reference implementation on every golden case.
+"""
 
 from .eci import corrected, interference
 from .layout import Frame, VisionLayout

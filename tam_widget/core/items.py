@@ -26,14 +26,8 @@ class ItemPlan:
 
     @property
     def n_items(self) -> int:
+        """``T = P + N``: the number of explained items."""
         return self.n_prompt + self.n_answer
-
-    @property
-    def eval_items(self) -> list[int]:
-        """The reference's evaluation list: item 0 stands in for the first answer token."""
-        if self.n_answer == 0:
-            return []
-        return [0, *range(self.n_prompt + 1, self.n_prompt + self.n_answer)]
 
 
 def plan_items(

@@ -29,6 +29,7 @@ class Frame:
 
     @property
     def size(self) -> int:
+        """``h * w``: the frame's number of vision tokens."""
         return self.height * self.width
 
 
@@ -64,6 +65,7 @@ class VisionLayout:
 
     @property
     def n_tokens(self) -> int:
+        """``n_v``: the number of vision tokens."""
         return int(self.positions.numel())
 
     def groups(self) -> dict[tuple[int, int], torch.Tensor]:

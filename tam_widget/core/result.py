@@ -52,6 +52,7 @@ class TAMResult:
 
     @property
     def n_items(self) -> int:
+        """``T = P + N``: the number of explained items."""
         return self.n_prompt + self.n_answer
 
     @property
@@ -76,6 +77,7 @@ class TAMResult:
         return self.maps(eci_scale).u8[self.eval_items]
 
     def to(self, device: str | torch.device) -> TAMResult:
+        """A copy with every tensor on ``device``."""
         moved = {
             f.name: getattr(self, f.name).to(device)
             for f in fields(self)

@@ -2,7 +2,8 @@
 
 To add a family: write ``families/<name>.py`` with a :class:`~tam_widget.families.base.Family`
 subclass (its vision-token layout, grid and extra forward inputs), add it to ``FAMILIES`` below,
-and give it a tiny-config fixture in ``tests/families/fixtures.py``.
+and give it a tiny-config fixture in a ``tests/fixtures_*.py`` dict (``tests/families/test_families.py``
+checks every registered family has one).
 """
 
 from __future__ import annotations

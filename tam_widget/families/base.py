@@ -100,6 +100,7 @@ class Family:
         return str(value) if value else (self.video_placeholder if video else self.image_placeholder)
 
     def check_video(self, media: Media) -> None:
+        """A ValueError when ``media`` is a video and this family explains images only."""
         if media.video and not self.supports_video:
             raise ValueError(
                 f"{self.name} takes images only, but a video was given. Pass the frames as a list of images, "
@@ -157,6 +158,7 @@ def stitch(tile_starts: Sequence[int], rows: int, cols: int, side: int) -> list[
 
 
 def count_mismatch(kind: str, n_runs: int, n_given: int, placeholder: str) -> ValueError:
+    """The error for a prompt whose placeholder runs do not match the images given."""
     return ValueError(
         f"The input holds {n_runs} {kind} block(s) but {n_given} {kind}(s) were given. Put exactly one "
         f"{placeholder!r} in the prompt per {kind} (or leave placeholders out and let tam_widget add them)."

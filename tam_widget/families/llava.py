@@ -55,26 +55,39 @@ class Llava(Family):
 
 def crop_box(ip: Any, h: int, w: int) -> Box:
     """The part of an ``h x w`` image a CLIP-style processor keeps: pad to a square (LLaVA's ``do_pad``),
-    resize (shortest edge, or to a fixed size), then center-crop."""
+    resize (shortest edge, or to a fixed size), then center-crop, in whole pixels as transformers does
+    (the long side truncated, the crop offset floored)."""
     if ip is None:
         return FULL
     x0, y0, x1, y1 = FULL
-    cur_h, cur_w = float(h), float(w)
+    cur_h, cur_w = h, w
     if getattr(ip, "do_pad", False) and hasattr(ip, "pad_to_square"):
         x0, y0, x1, y1 = pad_box(h, w)
-        cur_h = cur_w = float(max(h, w))
+        cur_h = cur_w = max(h, w)
     size, crop = getattr(ip, "size", None), getattr(ip, "crop_size", None)
     if getattr(ip, "do_resize", False) and size is not None:
         if size.get("shortest_edge"):
-            scale = size["shortest_edge"] / min(cur_h, cur_w)
-            cur_h, cur_w = cur_h * scale, cur_w * scale
+            cur_h, cur_w = _shortest_edge(cur_h, cur_w, int(size["shortest_edge"]))
         elif size.get("height") and size.get("width"):
-            cur_h, cur_w = float(size["height"]), float(size["width"])
+            cur_h, cur_w = int(size["height"]), int(size["width"])
     if getattr(ip, "do_center_crop", False) and crop is not None and crop.get("height"):
-        fx, fy = crop["width"] / cur_w, crop["height"] / cur_h
-        x0, x1 = x0 + (x1 - x0) * (1 - fx) / 2, x0 + (x1 - x0) * (1 + fx) / 2
-        y0, y1 = y0 + (y1 - y0) * (1 - fy) / 2, y0 + (y1 - y0) * (1 + fy) / 2
+        x0, x1 = _window(x0, x1, cur_w, int(crop["width"]))
+        y0, y1 = _window(y0, y1, cur_h, int(crop["height"]))
     return (x0, y0, x1, y1)
+
+
+def _shortest_edge(h: int, w: int, edge: int) -> tuple[int, int]:
+    """transformers' ``get_resize_output_image_size``: the short side to ``edge``, the long side truncated."""
+    short, long = (w, h) if w <= h else (h, w)
+    new_long = int(edge * long / short)
+    return (new_long, edge) if w <= h else (edge, new_long)
+
+
+def _window(lo: float, hi: float, n: int, crop: int) -> tuple[float, float]:
+    """The part of ``[lo, hi]`` (spanning ``n`` pixels) a centre crop of ``crop`` pixels keeps; beyond it
+    where the crop is larger (transformers pads then): the offset is ``(n - crop) // 2`` either way."""
+    start = (n - crop) // 2
+    return lo + (hi - lo) * start / n, lo + (hi - lo) * (start + crop) / n
 
 
 def pad_box(h: int, w: int) -> Box:

@@ -4,8 +4,8 @@
  */
 
 import { COLORMAP_NAMES } from "../colormap";
-import type { Model, SyncedKey, TraitWriter, WidgetModel } from "../model";
-import { methodLabel } from "../state";
+import type { Model, WidgetModel } from "../model";
+import { readSettings, type Settings, type SyncedKey, type TraitWriter } from "../state/synced";
 import { h, labelled } from "./dom";
 
 function range(role: string, min: number, max: number, step: number, label: string): HTMLInputElement {
@@ -32,7 +32,7 @@ export class Controls {
   constructor(
     private readonly model: WidgetModel,
     writer: TraitWriter,
-    onSave: () => void,
+    private readonly on: { save: () => void; label: (settings: Settings) => string },
   ) {
     for (const name of COLORMAP_NAMES) this.colormap.appendChild(h("option", { text: name, attrs: { value: name } }));
     const listen = (node: HTMLElement, type: string, fn: () => void) => {
@@ -50,7 +50,7 @@ export class Controls {
     toggle(this.filter, "filter");
     toggle(this.groupWords, "group_words");
     listen(this.colormap, "change", () => writer.set("colormap", this.colormap.value as Model["colormap"]));
-    listen(this.save, "click", onSave);
+    listen(this.save, "click", on.save);
     this.el = h("div", { class: "tam-controls", role: "controls" }, [
       this.method,
       labelled("ECI scale λ", this.scale, [this.scaleValue]),
@@ -73,7 +73,7 @@ export class Controls {
     this.groupWords.checked = Boolean(get("group_words"));
     setValue(this.opacity, String(get("opacity")));
     setValue(this.colormap, String(get("colormap")));
-    this.method.textContent = methodLabel({ eciScale: scale, eci: Boolean(get("eci")), filter: Boolean(get("filter")) });
+    this.method.textContent = this.on.label(readSettings(this.model));
   }
 
   dispose(): void {

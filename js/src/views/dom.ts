@@ -1,6 +1,6 @@
 /** Building DOM nodes. Text only ever goes in through textContent, so token strings stay text. */
 
-export interface Props {
+interface Props {
   class?: string;
   role?: string; // data-role, the stable hook tests and benchmarks use
   text?: string;

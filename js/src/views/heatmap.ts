@@ -5,7 +5,7 @@
 
 import type { FrameMeta, ImageMeta, ViewMeta } from "../codec";
 import { packedLut } from "../colormap";
-import type { LocalState } from "../local";
+import type { LocalState } from "../state/local";
 import { h, labelled } from "./dom";
 import type { ImageStore } from "./images";
 

@@ -1,8 +1,8 @@
 /** Decoding the PNG bytes of the _images trait into drawable images, lazily and once each. */
 
-import { copyBytes } from "../codec";
+import { copyBytes } from "../arrays";
 
-export type Drawable = ImageBitmap | HTMLImageElement;
+type Drawable = ImageBitmap | HTMLImageElement;
 
 export class ImageStore {
   private readonly ready = new Map<number, Drawable>();

@@ -8,7 +8,7 @@ import { cssColor, textColor } from "../colormap";
 import { displayText, h } from "./dom";
 
 /** One clickable unit: a token, or a word of consecutive tokens sharing items[].word. */
-export interface TokenUnit {
+interface TokenUnit {
   first: number; // item selected by this unit
   items: number[];
   text: string;
@@ -16,7 +16,7 @@ export interface TokenUnit {
   gap: boolean; // a space before it (words the prompt separated by skipped whitespace tokens)
 }
 
-export function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
+function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
   const units: TokenUnit[] = [];
   items.forEach((it, i) => {
     const last = units[units.length - 1];
@@ -31,7 +31,7 @@ export function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
   return units;
 }
 
-export interface TokenCallbacks {
+interface TokenCallbacks {
   select(item: number): void;
   hover(item: number | null): void;
 }
@@ -111,10 +111,6 @@ export class TokenView {
       this.nodes[k].style.color = fg;
       this.nodes[k].classList.toggle("has-relevance", colour !== "");
     }
-  }
-
-  focusSelected(): void {
-    this.nodes[this.selectedUnit]?.focus();
   }
 
   dispose(): void {

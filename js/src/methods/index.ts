@@ -1,0 +1,45 @@
+/**
+ * The attribution methods the browser can show, one module each behind MethodImpl. The wire's
+ * meta.methods[name] part is decoded by METHODS[name]; the views only ever see a method's maps.
+ * To add a method: write methods/<name>.ts (decode its arrays, compute one item's maps, a
+ * label) and register it below, beside tam_widget/methods/<name>.py, which sends the arrays.
+ */
+
+import { WireError } from "../arrays";
+import type { Layout, MethodPart } from "../codec";
+import type { Settings } from "../state/synced";
+import { TAM } from "./tam";
+
+/** The settings a method's maps depend on, normalised: equal params give equal maps. */
+export type Params = Readonly<Record<string, number | boolean>>;
+
+/** One item's displayed maps; the arrays may be overwritten by the method's next computation. */
+export interface ItemMaps {
+  image: Float32Array; // (n_v) in [0, 1], split into frames by meta.frames
+  text: Float32Array; // entries 0 .. nText-1 in [0, 1]: relevance of the earlier items
+  nText: number;
+}
+
+/** A method's decoded data: computes any item's maps on demand. */
+export interface MethodMaps {
+  compute(item: number, params: Params): ItemMaps;
+}
+
+export interface MethodImpl {
+  readonly title: string;
+  /** Read and check this method's arrays (part.arrays: absolute offsets into buf). */
+  decode(buf: ArrayBuffer, part: MethodPart, layout: Layout): MethodMaps;
+  /** What of the view traits this method's maps depend on. */
+  params(settings: Settings): Params;
+  /** What the current settings compute, in the method's words. */
+  label(settings: Settings): string;
+}
+
+export const METHODS: Record<string, MethodImpl> = { tam: TAM };
+
+/** The method registered as `name`; a page from a newer tam-widget may name one this bundle lacks. */
+export function methodImpl(name: string): MethodImpl {
+  if (Object.hasOwn(METHODS, name)) return METHODS[name];
+  const known = Object.keys(METHODS).join(", ");
+  throw new WireError(`This page was made by a newer tam-widget: method "${name}" unknown (this front end knows ${known}).`);
+}

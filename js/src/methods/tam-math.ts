@@ -1,0 +1,123 @@
+/**
+ * One item's TAM map, exactly as tam_widget/core computes it (result.py, eci.py, rgf.py): ECI
+ * correction, joint min-max normalisation with the text relevance, rank Gaussian filter.
+ *
+ * The core runs in float32; every elementwise step here is rounded with Math.fround so the
+ * results match it bit for bit except for exp() (1 ulp apart at most) and the interference map
+ * E_v = omega_v @ A, summed here in float64 where the core's matrix product sums in float32 in its
+ * own order (a few ulp). All buffers live in a Workspace allocated once per data set: computing
+ * an item allocates no buffers.
+ */
+
+import type { FrameMeta } from "../codec";
+import type { ItemMaps } from "./index";
+import { FilterScratch, filterFrames } from "./tam-filter";
+
+const f32 = Math.fround;
+
+/** The numbers every TAM map is recomputed from: T items, n_v vision cells, row-major (T, n_v) / (T, T). */
+export interface TamData {
+  T: number;
+  nv: number;
+  A: Float32Array; // (T, n_v) raw maps
+  omega: Float32Array; // (T, T) ECI weights: item v's interference map is E_v = omega_v @ A
+  scale: Float32Array; // (T) ECI scale s_v; NaN where the item has no ECI context
+  R: Float32Array; // (T, T) text relevance of item k to item v
+  nVisible: Int32Array; // (T) how many earlier items' relevance item v shows
+  kernel: number; // the filter's window side
+  frames: FrameMeta[];
+}
+
+/** What a map depends on besides the item: lambda = eci ? eci_scale : 0, and the filter toggle. */
+export type MapSettings = { lambda: number; filter: boolean };
+
+export class Workspace {
+  readonly interference: Float32Array; // (n_v) E_v of item `eItem`, kept while only lambda changes
+  eItem = -1;
+  readonly acc: Float64Array; // (n_v) the sum behind `interference`
+  readonly corrected: Float32Array; // (n_v) after ECI, then normalised in place
+  readonly filtered: Float32Array; // (n_v) after the rank Gaussian filter
+  readonly text: Float32Array; // (T) normalised relevance of the first nText items
+  readonly filter: FilterScratch;
+
+  constructor(nv: number, T: number, kernel: number) {
+    this.interference = new Float32Array(nv);
+    this.acc = new Float64Array(nv);
+    this.corrected = new Float32Array(nv);
+    this.filtered = new Float32Array(nv);
+    this.text = new Float32Array(T);
+    this.filter = new FilterScratch(kernel);
+  }
+}
+
+/** The item's displayed map and shown text relevance; both are workspace buffers, valid until the next call. */
+export function computeItem(data: TamData, item: number, settings: MapSettings, ws: Workspace): ItemMaps {
+  if (settings.lambda !== 0 && ws.eItem !== item) {
+    interferenceInto(ws.interference, data, item, ws.acc); // once per item: a slider drag reuses it
+    ws.eItem = item;
+  }
+  correctInto(ws.corrected, data, item, settings.lambda, ws.interference);
+  const nText = normaliseInto(ws.corrected, ws.text, data, item);
+  if (!settings.filter) return { image: ws.corrected, text: ws.text, nText };
+  filterFrames(ws.corrected, ws.filtered, data.frames, ws.filter);
+  return { image: ws.filtered, text: ws.text, nText };
+}
+
+/** out = E_v = sum_k omega[v, k] A_k (the core's omega @ A, row v), skipping zero weights. */
+export function interferenceInto(out: Float32Array, data: TamData, item: number, acc: Float64Array = new Float64Array(data.nv)): void {
+  const { A, omega, nv, T } = data;
+  acc.fill(0);
+  for (let k = 0; k < T; k++) {
+    const w = omega[item * T + k];
+    if (w === 0) continue;
+    const base = k * nv;
+    for (let i = 0; i < nv; i++) acc[i] += w * A[base + i];
+  }
+  for (let i = 0; i < nv; i++) out[i] = acc[i];
+}
+
+/** out = max(0, A_v - lambda * s_v * E_v); lambda = 0 returns A_v unclamped, as the core does. */
+export function correctInto(out: Float32Array, data: TamData, item: number, lambda: number, E: Float32Array): void {
+  const { A, nv } = data;
+  const base = item * nv;
+  if (lambda === 0) return out.set(A.subarray(base, base + nv));
+  const s = data.scale[item];
+  const ls = f32(f32(lambda) * (Number.isNaN(s) ? 0 : s));
+  for (let i = 0; i < nv; i++) {
+    const x = f32(A[base + i] - f32(ls * E[i]));
+    out[i] = x > 0 ? x : 0;
+  }
+}
+
+/**
+ * Joint min-max of the image map (in place) and R[item, k] for k < n_visible[item] (into text).
+ * All zeros when the span is not positive. Returns n_visible[item], the number of text entries.
+ */
+export function normaliseInto(image: Float32Array, text: Float32Array, data: TamData, item: number): number {
+  const { R, T } = data;
+  const nText = data.nVisible[item];
+  const row = R.subarray(item * T, item * T + nText);
+  const lo = Math.min(lowest(image), lowest(row));
+  const span = f32(Math.max(highest(image), highest(row)) - lo);
+  if (!(span > 0)) {
+    image.fill(0);
+    text.fill(0, 0, nText);
+    return nText;
+  }
+  for (let i = 0; i < image.length; i++) image[i] = f32(image[i] - lo) / span;
+  for (let k = 0; k < nText; k++) text[k] = f32(row[k] - lo) / span;
+  return nText;
+}
+
+/** The smallest value (Infinity when empty; NaNs are skipped). */
+function lowest(x: Float32Array): number {
+  let lo = Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] < lo) lo = x[i];
+  return lo;
+}
+
+function highest(x: Float32Array): number {
+  let hi = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > hi) hi = x[i];
+  return hi;
+}

@@ -1,0 +1,14 @@
+"""Showing an explanation: the notebook widget, the wire format, the offline HTML page.
+
+``widget`` holds :class:`TAMWidget` (the one place trait names and defaults live); ``wire``
+encodes an explanation for the browser (one binary buffer of every method's arrays, tagged by
+method, plus JSON); ``html`` writes the self-contained offline page; ``bundle`` finds the built
+front end in ``static/`` (bundled from ``js/`` at install time). Display depends on the
+explanation, never the other way round at import time.
+"""
+
+from .html import page, save_html
+from .widget import TAMWidget, view_defaults
+from .wire import WIRE_VERSION, encode
+
+__all__ = ["WIRE_VERSION", "TAMWidget", "encode", "page", "save_html", "view_defaults"]

@@ -1,0 +1,93 @@
+"""One self-contained, offline HTML page for an explanation: the bundle, the data and a tiny host.
+
+The page inlines the widget's ES module and its CSS, the buffer and images as base64 and the
+metadata as JSON, plus a ~30-line stand-in for the notebook's model object, so the same
+``render`` runs with nothing fetched. Every string reaches the page through JSON with ``<``
+escaped, and the widget writes token text with ``textContent``, so token text stays text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .bundle import bundle, css
+from .widget import view_defaults
+from .wire import encode
+
+if TYPE_CHECKING:
+    from ..explanation import Explanation
+
+HOST = """
+performance.mark("tam-start");
+const state = JSON.parse(document.getElementById("tam-state").textContent);
+const bytes = (b64) => {
+  let a;
+  if (typeof Uint8Array.fromBase64 === "function") a = Uint8Array.fromBase64(b64);  // native (Chromium 140+)
+  else { const s = atob(b64); a = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); }
+  return new DataView(a.buffer);
+};
+const data = document.getElementById("tam-data").textContent;
+const values = { ...state.traits, _data: bytes(data), _images: state.images.map(bytes), _meta: state.meta };
+const listeners = new Map();
+const model = {
+  get: (k) => values[k],
+  set: (k, v) => { values[k] = v; for (const cb of listeners.get("change:" + k) ?? []) cb(); },
+  on: (e, cb) => { if (!listeners.has(e)) listeners.set(e, new Set()); listeners.get(e).add(cb); },
+  off: (e, cb) => {
+    if (e && cb) listeners.get(e)?.delete(cb); else if (e) listeners.delete(e); else listeners.clear();
+  },
+  save_changes: () => {}, send: () => {},
+};
+window.tamModel = model;
+performance.mark("tam-decoded");
+const src = document.getElementById("tam-esm").textContent;
+const mod = await import(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
+performance.mark("tam-imported");
+await mod.default.render({ model, el: document.getElementById("tam-root") });
+document.body.dataset.ready = "1";
+performance.mark("tam-ready");
+"""
+
+
+def _json(value: Any) -> str:
+    """JSON safe to inline in a <script> element: no '<', so no '</script>' or '<!--'."""
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+def page(exp: Explanation, title: str | None = None, **traits: Any) -> str:
+    """The HTML text of the page; ``traits`` set the initial view (``selected``, ``eci_scale``...)."""
+    data, meta, images = encode(exp)
+    defaults = view_defaults(exp)
+    unknown = set(traits) - set(defaults)
+    if unknown:
+        raise ValueError(f"Unknown view settings {sorted(unknown)}; use {sorted(defaults)}.")
+    state = {
+        "traits": {**defaults, **traits},
+        "images": [base64.b64encode(b).decode("ascii") for b in images],
+        "meta": meta,
+    }
+    esm = bundle().read_text(encoding="utf-8").replace("</script", "<\\/script")
+    style = css().replace("</style", "<\\/style")
+    name = html.escape(title or f"TAM: {exp.meta.get('model', '')} — {exp.text[:80]}")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline' blob:; "
+        "style-src 'unsafe-inline'; img-src data: blob:\">"
+        f'<title>{name}</title><style>{style}</style></head>\n<body>\n<div id="tam-root"></div>\n'
+        f'<script type="application/json" id="tam-state">{_json(state)}</script>\n'
+        f'<script type="application/octet-stream" id="tam-data">{base64.b64encode(data).decode("ascii")}</script>\n'
+        f'<script type="text/plain" id="tam-esm">{esm}</script>\n'
+        f'<script type="module">{HOST}</script>\n</body></html>\n'
+    )
+
+
+def save_html(exp: Explanation, path: str | os.PathLike[str], **traits: Any) -> Path:
+    """Write :func:`page` to ``path``; returns the path."""
+    out = Path(path)
+    out.write_text(page(exp, **traits), encoding="utf-8")
+    return out

@@ -1,0 +1,217 @@
+"""``explain``: run a Hugging Face MLLM once and explain every token of its answer.
+
+The flow: the user's media and prompt become the processor's inputs (:mod:`tam_widget.runtime`);
+one pass (``model.generate`` itself, or with ``answer=`` one teacher-forced forward) runs with the
+capture hooks on (last-layer hidden states of every position, top candidates); the family says
+where the vision tokens are (:mod:`tam_widget.families`); the chosen method turns what was
+captured into its result (:mod:`tam_widget.methods`); and everything lands in one
+:class:`~tam_widget.explanation.Explanation`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from .core.layout import VisionLayout
+from .explanation import Explanation
+from .families import Family, family_for
+from .families.base import Media, View
+from .methods import Captured, get_method
+from .runtime import passes
+from .runtime.capture import lm_head
+from .runtime.media import as_media, to_pil
+from .runtime.prompt import build_text, decode1, locate_prompt, special_ids, vision_token_ids
+from .runtime.text import token_texts, word_ids
+
+
+def explain(
+    model: Any,
+    processor: Any,
+    images_or_video: Any,
+    prompt: str,
+    *,
+    answer: str | Sequence[int] | None = None,
+    method: str = "tam",
+    max_new_tokens: int = 64,
+    chat_template: bool | None = None,
+    top_k: int = 3,
+    reference_quirks: bool = True,
+    kernel: int = 3,
+    **generate_kwargs: Any,
+) -> Explanation:
+    """Explain what ``model`` says about ``images_or_video`` when asked ``prompt``.
+
+    ``images_or_video``: a PIL image or ``(H, W, 3)`` array, a list of them (several images in one
+    prompt), or a :class:`~tam_widget.Video` / ``(T, H, W, 3)`` array. ``prompt``: the user's
+    words; they are wrapped in the processor's chat template when it has one (``chat_template``
+    forces or skips that), else in the family's plain layout. A prompt that already holds the
+    image placeholders is used as it is. ``answer``: explain this text (or these token ids)
+    instead of generating (one teacher-forced forward). ``method``: the attribution method, a
+    key of :data:`tam_widget.methods.METHODS` (``"tam"``); ``reference_quirks`` and ``kernel``
+    are TAM's options. Other keywords go to ``model.generate`` (greedy by default).
+    """
+    family = family_for(model)
+    get_method(method)
+    arrays, media = as_media(images_or_video)
+    family.check_video(media)
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a string, got {type(prompt).__name__}.")
+    text, templated = build_text(family, processor, prompt, media, chat_template)
+    inputs = _process(family, processor, text, arrays, media)
+    return explain_inputs(
+        model,
+        processor,
+        inputs,
+        images=arrays,
+        media=media,
+        prompt=prompt if templated else None,
+        answer=answer,
+        method=method,
+        max_new_tokens=max_new_tokens,
+        top_k=top_k,
+        reference_quirks=reference_quirks,
+        kernel=kernel,
+        **generate_kwargs,
+    )
+
+
+def _process(family: Family, processor: Any, text: str, arrays: list[Any], media: Media) -> Any:
+    """The processor's inputs for ``text`` and the media (every video frame kept, none resampled)."""
+    visual = to_pil(arrays, media)
+    kwargs: dict[str, Any] = {"images": visual}
+    if media.video:
+        meta = {
+            "fps": media.fps or 24.0,
+            "total_num_frames": media.n_frames,
+            "frames_indices": list(range(media.n_frames)),
+        }
+        kwargs = {"videos": visual, "video_metadata": [meta], "do_sample_frames": False}
+    if media.video and hasattr(processor, "video_processor") and processor.video_processor is None:
+        raise ImportError(
+            f"This {family.name} processor has no video processor, so it cannot read a video. Video processors in "
+            "transformers need torchvision: install the torchvision build that matches your torch, reload the "
+            "processor, or process the video yourself and call explain_inputs."
+        )
+    try:
+        return processor(text=[text], return_tensors="pt", **kwargs)
+    except ImportError as err:
+        raise ImportError(f"The {family.name} processor needs a missing package for this input: {err}") from err
+
+
+def explain_inputs(
+    model: Any,
+    processor: Any,
+    inputs: Mapping[str, Any],
+    *,
+    images: Any,
+    media: Media | None = None,
+    prompt: str | None = None,
+    prompt_positions: Sequence[int] | None = None,
+    answer: str | Sequence[int] | None = None,
+    method: str = "tam",
+    max_new_tokens: int = 64,
+    top_k: int = 3,
+    reference_quirks: bool = True,
+    kernel: int = 3,
+    **generate_kwargs: Any,
+) -> Explanation:
+    """Explain from already-processed ``inputs`` (the processor's ``BatchFeature``, batch size 1).
+
+    ``images``: the images (or video) the inputs were made from, for display and geometry.
+    The prompt tokens are found from ``prompt`` (the user's words, located in the decoded input),
+    or given as ``prompt_positions``; with neither, every non-special text token of the input is
+    a prompt token.
+    """
+    family = family_for(model)
+    chosen = get_method(method)
+    if media is None:
+        images, media = as_media(images)
+    family.check_video(media)
+    head = lm_head(model)
+    weight: torch.Tensor = head.weight  # type: ignore[assignment]
+    bias = getattr(head, "bias", None)
+    inputs = passes.to_device(inputs, weight.device, weight.dtype)
+    ids0 = _input_ids(inputs)
+    views = family.views(model.config, inputs, ids0, media, processor)
+    layout = VisionLayout.from_grids([p for v in views for p in v.positions], [v.grid for v in views])
+    tokenizer = getattr(processor, "tokenizer", processor)
+    run = passes.run(
+        model,
+        family,
+        inputs,
+        tokenizer,
+        answer=answer,
+        max_new_tokens=max_new_tokens,
+        top_k=top_k,
+        generate_kwargs=generate_kwargs,
+    )
+    seq_ids = run.sequence.tolist()
+    L0 = ids0.numel()
+    texts, special = _token_texts(model, tokenizer, seq_ids, L0)
+    q = locate_prompt(texts[:L0], special[:L0], layout, prompt, prompt_positions)
+    captured = Captured(
+        hidden=run.hidden,
+        lm_head=weight,
+        lm_head_bias=bias if isinstance(bias, torch.Tensor) else None,
+        token_ids=torch.tensor(seq_ids),
+        layout=layout,
+        prompt_positions=q,
+        answer_start=L0,
+        images=images,
+    )
+    t0 = time.perf_counter()
+    result = chosen.run(captured, reference_quirks=reference_quirks, kernel=kernel)
+    t_method = time.perf_counter() - t0
+    return Explanation(
+        results={chosen.name: result},
+        method=chosen.name,
+        token_ids=seq_ids,
+        tokens=texts,
+        special=special,
+        words=word_ids(texts, special),
+        prompt_positions=q,
+        answer_start=L0,
+        images=images,
+        views=views,
+        top_ids=run.top_ids.numpy(),
+        top_probs=run.top_probs.numpy(),
+        top_texts=[[decode1(tokenizer, int(i)) for i in row] for row in run.top_ids],
+        text=str(tokenizer.decode(seq_ids[L0:], skip_special_tokens=True)),
+        meta={
+            "model": str(getattr(model.config, "_name_or_path", "") or type(model).__name__),
+            "architecture": type(model).__name__,
+            "family": family.name,
+            "dtype": str(weight.dtype),
+            "device": str(weight.device),
+            "mode": run.mode,
+            "prompt": prompt or "",
+            "reference_quirks": reference_quirks,
+            "timings_s": {"pass": round(run.seconds, 4), chosen.name: round(t_method, 4)},
+            "stopped": run.stopped,
+        },
+    )
+
+
+def _input_ids(inputs: Mapping[str, Any]) -> torch.Tensor:
+    input_ids = inputs.get("input_ids")
+    if input_ids is None or input_ids.ndim != 2 or input_ids.shape[0] != 1:
+        raise ValueError("inputs must hold input_ids of shape (1, L0): tam_widget explains one sequence at a time.")
+    ids: torch.Tensor = input_ids[0].cpu()
+    return ids
+
+
+def _token_texts(model: Any, tokenizer: Any, seq_ids: list[int], L0: int) -> tuple[list[str], list[bool]]:
+    """Each position's display text, and whether it is special (or a vision token)."""
+    vision_ids = set(vision_token_ids(model.config))
+    specials = special_ids(tokenizer)
+    is_vision = [t in vision_ids and i < L0 for i, t in enumerate(seq_ids)]
+    texts = token_texts(tokenizer, seq_ids, is_vision)
+    special = [v or t in specials for v, t in zip(is_vision, seq_ids, strict=True)]
+    return texts, special
+
+
+__all__ = ["Explanation", "View", "explain", "explain_inputs"]

@@ -1,0 +1,118 @@
+"""Capture the last-layer hidden states (and the top candidates) inside the model's own pass.
+
+One forward hook on the decoder's final norm keeps its output, which is exactly what the LM
+head multiplies: the whole prompt at the first step of ``generate``, then one position per new
+token. A second hook on the LM head keeps only the top-``k`` probabilities of the last position,
+so no full-vocabulary logits are stored. :class:`Capture` owns both hooks and removes them on
+exit, also when generation raises.
+"""
+
+from __future__ import annotations
+
+import math
+from types import TracebackType
+from typing import Any
+
+import torch
+from torch import nn
+
+NORM_NAMES = ("norm", "final_layernorm", "final_layer_norm", "ln_f", "norm_f")
+
+
+def final_norm(model: Any) -> nn.Module:
+    """The decoder's final norm, found through ``get_decoder()`` (the text model in every family)."""
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
+    for holder in (decoder, getattr(decoder, "model", None)):
+        for name in NORM_NAMES:
+            module = getattr(holder, name, None) if holder is not None else None
+            if isinstance(module, nn.Module):
+                return module
+    raise ValueError(
+        f"Could not find the final norm of {type(model).__name__}'s decoder (looked for {list(NORM_NAMES)} on "
+        "model.get_decoder()). Add the attribute name to tam_widget.runtime.capture.NORM_NAMES."
+    )
+
+
+def lm_head(model: Any) -> nn.Module:
+    """The model's LM head (``get_output_embeddings()``), or a ValueError that says which class to load."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if not isinstance(head, nn.Module) or not isinstance(getattr(head, "weight", None), torch.Tensor):
+        raise ValueError(
+            f"{type(model).__name__} has no LM head (get_output_embeddings() is None). TAM needs the head's "
+            "rows: load the model with AutoModelForImageTextToText (or its *ForConditionalGeneration class), "
+            "not AutoModel."
+        )
+    return head
+
+
+class Capture:
+    """Context manager: ``with Capture(model) as cap: model.generate(...)``; then ``cap.hidden()``."""
+
+    def __init__(self, model: Any, top_k: int = 3, softcap: float | None = None) -> None:
+        self.norm = final_norm(model)
+        self.head = lm_head(model)
+        self.top_k = top_k
+        self.softcap = softcap
+        self.chunks: list[torch.Tensor] = []  # (n_i, c) per call of the norm
+        self.top_p: list[torch.Tensor] = []  # (n_i, k) probabilities per call of the head
+        self.top_ids: list[torch.Tensor] = []  # (n_i, k)
+        self.head_rows: int | None = None  # how many trailing rows of each head call to keep (None: last)
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+
+    def __enter__(self) -> Capture:
+        self._handles = [
+            self.norm.register_forward_hook(self._on_norm),
+            self.head.register_forward_hook(self._on_head),
+        ]
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.remove()
+
+    def remove(self) -> None:
+        """Remove both hooks (idempotent; ``__exit__`` calls it, also when the pass raised)."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def _on_norm(self, module: nn.Module, args: Any, output: Any) -> None:
+        out = output[0] if isinstance(output, tuple) else output
+        if out.ndim != 3 or out.shape[0] != 1:
+            raise ValueError(
+                f"Expected hidden states of shape (1, n, c) at the final norm, got {tuple(out.shape)}. tam_widget "
+                "explains one sequence at a time: use batch size 1, num_beams=1 and num_return_sequences=1."
+            )
+        self.chunks.append(out[0].detach())
+
+    def _on_head(self, module: nn.Module, args: Any, output: Any) -> None:
+        logits = output[0] if isinstance(output, tuple) else output
+        rows = logits[0, -1:] if self.head_rows is None else logits[0, -self.head_rows :]
+        rows = rows.detach().float()
+        if self.softcap:
+            rows = self.softcap * torch.tanh(rows / self.softcap)
+        top, ids = rows.topk(min(self.top_k, rows.shape[-1]), dim=-1)
+        self.top_p.append((top - rows.logsumexp(dim=-1, keepdim=True)).exp())
+        self.top_ids.append(ids)
+
+    def hidden(self) -> torch.Tensor:
+        """``(n, c)``: every captured position, in sequence order, on the model's device."""
+        if not self.chunks:
+            raise RuntimeError("The model never called its final norm: nothing was captured.")
+        return torch.cat(self.chunks, dim=0)
+
+    def top(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(probs, ids)``, each ``(n, k)``: one row per head call row kept."""
+        if not self.top_p:
+            return torch.zeros(0, self.top_k), torch.zeros(0, self.top_k, dtype=torch.long)
+        return torch.cat(self.top_p).cpu(), torch.cat(self.top_ids).cpu()
+
+
+def softcap_of(config: Any) -> float | None:
+    """The final-logit soft-capping of the text model (Gemma 2 based checkpoints), if any."""
+    for holder in (config, getattr(config, "text_config", None)):
+        value = getattr(holder, "final_logit_softcapping", None) if holder is not None else None
+        if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+            return float(value)
+    return None

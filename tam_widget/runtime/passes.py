@@ -1,0 +1,172 @@
+"""The one pass: ``model.generate`` (or one teacher-forced forward) with the capture hooks on.
+
+:func:`run` returns a :class:`Pass`: the whole sequence, the last-layer hidden state of every
+position and the top candidates at every answer step, all from that single pass.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..families.base import Family
+from .capture import Capture, softcap_of
+
+
+@dataclass(frozen=True)
+class Pass:
+    """What one pass produced, trimmed to the explained sequence of ``L`` positions."""
+
+    sequence: torch.Tensor  # (L,) int64 on the CPU: input, then the kept answer
+    hidden: torch.Tensor  # (L, c) last-layer hidden states after the final norm, on the model's device
+    top_probs: torch.Tensor  # (N, k) the k most likely tokens' probabilities at each answer step
+    top_ids: torch.Tensor  # (N, k)
+    mode: str  # "generate" or "teacher-forced"
+    seconds: float
+    stopped: bool  # generation reached an end-of-sequence token (the answer stops before it)
+
+
+def run(
+    model: Any,
+    family: Family,
+    inputs: dict[str, Any],
+    tokenizer: Any,
+    *,
+    answer: str | Sequence[int] | None,
+    max_new_tokens: int,
+    top_k: int,
+    generate_kwargs: Mapping[str, Any],
+) -> Pass:
+    """Generate (``answer=None``) or teacher-force ``answer``, capturing every position once."""
+    L0 = int(inputs["input_ids"].shape[1])
+    cap = Capture(model, top_k=top_k, softcap=softcap_of(model.config))
+    t0 = time.perf_counter()
+    if answer is None:
+        seq, n_new = generate(model, inputs, cap, max_new_tokens, dict(generate_kwargs))
+        n_keep = answer_length(model, seq[L0:], n_new)
+    else:
+        seq, n_new = teacher_force(model, family, inputs, cap, tokenizer, answer)
+        n_keep = n_new
+    seconds = time.perf_counter() - t0
+    L = L0 + n_keep
+    hidden = cap.hidden()
+    if hidden.shape[0] >= L:
+        hidden = hidden[:L]
+    else:  # generate never runs the norm on the last token: it is only an item, never a context
+        hidden = torch.cat([hidden, hidden.new_zeros(L - hidden.shape[0], hidden.shape[1])])
+    probs, ids = cap.top()
+    return Pass(
+        sequence=seq[:L],
+        hidden=hidden,
+        top_probs=probs[:n_keep],
+        top_ids=ids[:n_keep],
+        mode="generate" if answer is None else "teacher-forced",
+        seconds=seconds,
+        stopped=n_keep < n_new,
+    )
+
+
+def generate(
+    model: Any, inputs: dict[str, Any], cap: Capture, max_new_tokens: int, kwargs: dict[str, Any]
+) -> tuple[torch.Tensor, int]:
+    """``(sequence, n_new)``: ``model.generate`` (greedy unless told otherwise) with ``cap``'s hooks on."""
+    for bad in ("num_beams", "num_return_sequences"):
+        if int(kwargs.get(bad, 1)) != 1:
+            raise ValueError(
+                f"{bad}={kwargs[bad]} is not supported: tam_widget explains one greedy or sampled "
+                "sequence. Leave it at 1."
+            )
+    if kwargs.get("output_hidden_states"):
+        raise ValueError("Do not pass output_hidden_states: tam_widget captures the last layer itself.")
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}.")
+    L0 = inputs["input_ids"].shape[1]
+    check_context(model, L0 + max_new_tokens, "the prompt plus max_new_tokens", "lower max_new_tokens")
+    kwargs = {"do_sample": False, **kwargs}
+    with cap, torch.inference_mode():
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, **kwargs)
+    seq = out.sequences if hasattr(out, "sequences") else out
+    seq = seq[0].cpu()
+    n_new = seq.numel() - L0
+    if n_new < 1:
+        raise RuntimeError("The model generated no token; nothing to explain.")
+    got = sum(c.shape[0] for c in cap.chunks)
+    if got != L0 + n_new - 1:
+        raise RuntimeError(
+            f"Captured {got} hidden states for {L0 + n_new - 1} positions: the final norm ran an unexpected number "
+            "of times (speculative or chunked decoding?). Generate with default settings."
+        )
+    return seq, n_new
+
+
+def teacher_force(
+    model: Any, family: Family, inputs: dict[str, Any], cap: Capture, tokenizer: Any, answer: str | Sequence[int]
+) -> tuple[torch.Tensor, int]:
+    """``(sequence, n)``: one forward over the input followed by ``answer``, ``cap``'s hooks on."""
+    answer_ids = answer_token_ids(tokenizer, answer)
+    ids = inputs["input_ids"]
+    n = len(answer_ids)
+    check_context(model, ids.shape[1] + n, "the prompt plus the answer", "shorten the answer or the prompt")
+    seq = torch.cat([ids, torch.tensor([answer_ids], device=ids.device, dtype=ids.dtype)], dim=1)
+    fwd = family.extend_inputs(inputs, n)
+    fwd.update(input_ids=seq, attention_mask=torch.ones_like(seq))
+    if "logits_to_keep" in inspect.signature(model.forward).parameters:
+        fwd["logits_to_keep"] = n + 1
+    cap.head_rows = n + 1
+    with cap, torch.inference_mode():
+        model(**fwd, use_cache=False)
+    if cap.top_p:  # rows L0-1 .. L-1; the last predicts beyond the answer
+        cap.top_p, cap.top_ids = [cap.top_p[0][:n]], [cap.top_ids[0][:n]]
+    return seq[0].cpu(), n
+
+
+def answer_token_ids(tokenizer: Any, answer: str | Sequence[int]) -> list[int]:
+    """The answer's token ids: ``answer`` tokenised without special tokens, or the ids given."""
+    if isinstance(answer, str):
+        if not answer.strip():
+            raise ValueError("answer is empty: pass the text to explain, or answer=None to let the model generate.")
+        answer_ids = list(tokenizer(answer, add_special_tokens=False)["input_ids"])
+    else:
+        answer_ids = [int(t) for t in answer]
+    if not answer_ids:
+        raise ValueError(f"answer {answer!r} holds no tokens: pass some text, or answer=None to generate.")
+    return answer_ids
+
+
+def check_context(model: Any, length: int, what: str, fix: str) -> None:
+    """A ValueError when ``length`` tokens exceed the model's context."""
+    config = model.config
+    limit = None
+    for holder in (getattr(config, "text_config", None), config):
+        limit = getattr(holder, "max_position_embeddings", None) if holder is not None else None
+        if isinstance(limit, int):
+            break
+    if isinstance(limit, int) and length > limit:
+        raise ValueError(f"{what} is {length} tokens, beyond the model's context of {limit}: {fix}.")
+
+
+def answer_length(model: Any, new: torch.Tensor, n_new: int) -> int:
+    """Answer tokens up to (not including) the first end-of-sequence token."""
+    stop: set[int] = set()
+    for cfg in (getattr(model, "generation_config", None), getattr(model.config, "text_config", None), model.config):
+        value = getattr(cfg, "eos_token_id", None) if cfg is not None else None
+        stop.update([value] if isinstance(value, int) else list(value or []))
+    for i, t in enumerate(new.tolist()):
+        if t in stop:
+            return i
+    return n_new
+
+
+def to_device(inputs: Mapping[str, Any], device: torch.device, dtype: torch.dtype) -> dict[str, Any]:
+    """Every tensor of ``inputs`` on ``device``; floating ones also in ``dtype`` (the model's)."""
+    out: dict[str, Any] = {}
+    for k, v in inputs.items():
+        if isinstance(v, torch.Tensor):
+            v = v.to(device, dtype) if v.is_floating_point() else v.to(device)
+        out[k] = v
+    return out

@@ -1,0 +1,264 @@
+"""The exported page in headless chromium with the network blocked: it loads, clicks, keys and the
+slider work, the browser's maps equal the Python core's, and token text stays text.
+
+Screenshots go to build/screenshots/ (or $TAM_SCREENSHOTS): look at them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from browser import Guard, launch, screenshot
+from family_fixtures import FIXTURES
+from playwright.sync_api import sync_playwright
+
+from tam_widget import Explanation, explain
+from tam_widget.cli import main as cli_main
+from tam_widget.cli.demo import demo_explanation
+from tam_widget.teaching.scenes import COLOURS
+
+pytestmark = pytest.mark.browser
+
+NASTY = ["<img src=x onerror=alert(1)>", "</script>", "<!--", "&amp;", "<b>bold</b>"]
+
+SNAPSHOT = "() => document.querySelector('.tam-widget').tam.snapshot()"
+SELECTED = "() => window.tamModel.get('selected')"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def demo_exp() -> Explanation:
+    return demo_explanation()
+
+
+def open_page(browser: Any, path: Path, width: int = 1100) -> tuple[Any, Guard]:
+    """Open the file offline, with every non-file request aborted and recorded."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, offline=True, accept_downloads=True)
+    page = context.new_page()
+    guard = Guard(context, page)
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    return page, guard
+
+
+def canvas_pixels(page: Any, index: int = 0) -> np.ndarray:
+    data = page.evaluate(
+        """(i) => { const c = document.querySelectorAll('[data-role="heatmap"]')[i];
+        return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }""",
+        index,
+    )
+    w, h, values = data
+    return np.asarray(values, np.uint8).reshape(h, w, 4)
+
+
+def test_demo_page_works_offline(browser: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo.html"
+    assert cli_main(["demo", "--out", str(out), "--seed", "12"]) == 0
+    said = capsys.readouterr().out
+    assert str(out.resolve()) in said and "(correct)" in said
+    page, guard = open_page(browser, out)
+    tokens = page.locator('[data-role="token"]')
+    n = tokens.count()
+    meta_items = page.evaluate("() => JSON.parse(document.getElementById('tam-state').textContent).meta.items.length")
+    assert n == meta_items >= 4 + 5  # the prompt's words and at least "a <colour> <texture> shape ."
+    assert page.locator('[data-role="heatmap"]').count() == 1
+    assert page.locator(".tam-line").first.inner_text().replace("\n", "") == "Prompt describe the picture ."
+    selected = page.locator(".tam-token.is-selected").inner_text().strip()
+    assert selected in COLOURS  # the demo opens on a colour word, whose map shows something
+    screenshot(page, "demo-page")
+    guard.check()
+    page.context.close()
+
+
+def test_click_changes_the_canvas_and_the_canvas_shows_the_map(
+    browser: Any, demo_exp: Explanation, tmp_path: Path
+) -> None:
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html", opacity=1.0))
+    before = canvas_pixels(page)
+    first = page.evaluate(SELECTED)
+    answer = demo_exp.maps().image[first + 1 :].amax(dim=1)
+    target = first + 1 + int(answer.argmax())  # the answer item with the strongest image map
+    page.locator(f'[data-role="token"][data-index="{target}"]').click()
+    assert page.evaluate(SELECTED) == target
+    page.mouse.move(0, 0)  # leave the tokens: the selected item, not a hovered one, is on show
+    after = canvas_pixels(page)
+    assert np.abs(after.astype(int) - before.astype(int)).mean() > 1.0
+    # opacity 1: the canvas is the colour map of the map; check the hottest and coldest cells
+    snap = page.evaluate(SNAPSHOT)
+    assert snap["shown"] == target
+    (h, w) = demo_exp.views[0].grid
+    grid = np.asarray(snap["image"]).reshape(h, w)
+    ch, cw = after.shape[:2]
+    hot, cold = np.unravel_index(grid.argmax(), grid.shape), np.unravel_index(grid.argmin(), grid.shape)
+
+    def centre(cell: tuple[Any, ...]) -> np.ndarray:
+        y, x = int((cell[0] + 0.5) * ch / h), int((cell[1] + 0.5) * cw / w)
+        return after[y, x, :3].astype(int)
+
+    def warmth(cell: tuple[Any, ...]) -> int:
+        r, _, b = centre(cell)
+        return int(r - b)  # jet runs from blue to red
+
+    assert grid.max() - grid.min() > 0.5
+    assert warmth(hot) > warmth(cold) + 100, (centre(hot), centre(cold))
+    screenshot(page, "demo-clicked-opacity-1")
+    guard.check()
+    page.context.close()
+
+
+def sensitive_items(exp: Explanation, k: int = 2) -> list[int]:
+    """The ``k`` answer items whose maps move most with the ECI scale (their interference is not zero)."""
+    low, high = exp.maps(0.0).image, exp.maps(2.0).image
+    answer = range(exp.n_prompt, exp.n_prompt + exp.n_answer)
+    moved = {v: float((low[v] - high[v]).abs().max()) for v in answer}
+    return sorted(moved, key=moved.__getitem__, reverse=True)[:k]
+
+
+@pytest.mark.parametrize("value", [0.0, 0.37, 1.0, 1.85, 2.0])
+def test_slider_map_equals_the_python_core(browser: Any, demo_exp: Explanation, tmp_path: Path, value: float) -> None:
+    items = sensitive_items(demo_exp)
+    want, other = demo_exp.maps(value), demo_exp.maps(1.0 if value != 1.0 else 0.0)
+    for item in items:  # a browser that ignored the slider would fail here, not pass by accident
+        assert float((want.image[item] - other.image[item]).abs().max()) > 4 / 255, item
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html"))
+    page.locator('[data-role="eci-scale"]').fill(str(value))
+    assert page.locator('[data-role="eci-scale-value"]').inner_text() == f"{value:.2f}"
+    assert page.evaluate("() => window.tamModel.get('eci_scale')") == pytest.approx(value)
+    for item in items:
+        page.locator(f'[data-role="token"][data-index="{item}"]').click()
+        page.mouse.move(0, 0)
+        snap = page.evaluate(SNAPSHOT)
+        assert snap["shown"] == item and snap["settings"]["lambda"] == pytest.approx(value)
+        got = np.asarray(snap["image"], np.float32)
+        assert np.abs(got - want.image[item].numpy()).max() <= 1 / 255
+        n_text = int(demo_exp.tam.n_visible[item])
+        np.testing.assert_allclose(snap["text"], want.text[item, :n_text].numpy(), atol=1 / 255)
+    if value == 0.37:
+        screenshot(page, "demo-slider-0.37")
+    guard.check()
+    page.context.close()
+
+
+def test_toggles_compute_cam_and_the_ablations(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    item = sensitive_items(demo_exp, 1)[0]
+    cases = [
+        ("eci", "CAM + rank Gaussian filter (no ECI)", {"eci": False}),
+        ("filter", "CAM", {"eci": False, "filter": False}),
+        ("eci", "ECI, no filter", {"filter": False}),
+    ]
+    shown = [demo_exp.maps().image[item]] + [demo_exp.maps(**kw).image[item] for _, _, kw in cases]
+    for before, after in itertools.pairwise(shown):  # every click must change this item's map
+        assert float((before - after).abs().max()) > 4 / 255
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html"))
+    page.locator(f'[data-role="token"][data-index="{item}"]').click()
+    page.mouse.move(0, 0)
+    for role, label, kwargs in cases:
+        page.locator(f'[data-role="{role}"]').click()
+        assert page.locator('[data-role="method"]').inner_text() == label
+        got = np.asarray(page.evaluate(SNAPSHOT)["image"], np.float32)
+        want = demo_exp.maps(**kwargs).image[item].numpy()
+        assert np.abs(got - want).max() <= 1 / 255, label
+    assert page.locator('[data-role="eci-scale"]').is_enabled()
+    page.locator('[data-role="eci"]').click()
+    assert page.locator('[data-role="eci-scale"]').is_disabled()
+    page.locator('[data-role="colormap"]').select_option("viridis")
+    page.locator('[data-role="group-words"]').check()
+    screenshot(page, "demo-cam-viridis-words")
+    guard.check()
+    page.context.close()
+
+
+def test_keyboard_navigation(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html"))
+    start = page.evaluate(SELECTED)
+    page.locator(".tam-token.is-selected").focus()
+
+    def state() -> tuple[int, str]:
+        return page.evaluate(SELECTED), page.evaluate("() => document.activeElement.dataset.index")
+
+    page.keyboard.press("ArrowRight")
+    assert state() == (start + 1, str(start + 1))
+    page.keyboard.press("ArrowRight")
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    assert state() == (start - 1, str(start - 1))  # the last prompt token
+    page.keyboard.press("End")
+    last = demo_exp.n_prompt + demo_exp.n_answer - 1
+    assert state() == (last, str(last))
+    page.keyboard.press("Home")
+    assert state() == (0, "0")
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-selected')") == "true"
+    # Tab reaches the token list in one stop, then the controls
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.dataset.role") != "token"
+    screenshot(page, "demo-keyboard-home")
+    guard.check()
+    page.context.close()
+
+
+def test_hover_previews_without_selecting(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html"))
+    start = page.evaluate(SELECTED)
+    page.locator('[data-role="token"][data-index="2"]').hover()
+    snap = page.evaluate(SNAPSHOT)
+    assert (snap["shown"], snap["selected"]) == (2, start)
+    page.mouse.move(0, 0)
+    assert page.evaluate(SNAPSHOT)["shown"] == start
+    guard.check()
+    page.context.close()
+
+
+def test_save_png_downloads_the_view(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html"))
+    with page.expect_download() as info:
+        page.locator('[data-role="save-png"]').click()
+    download = info.value
+    assert download.suggested_filename.startswith(f"tam_{page.evaluate(SELECTED)}")
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    guard.check()
+    page.context.close()
+
+
+def test_several_views_each_get_a_panel(browser: Any, tmp_path: Path) -> None:
+    fx = FIXTURES["internvl"]()  # tiles + thumbnail of one image, and a second, untiled image
+    exp = explain(fx.model, fx.processor, fx.images, fx.prompt, answer="a cat on a mat")
+    page, guard = open_page(browser, exp.save_html(tmp_path / "p.html"))
+    captions = page.locator(".tam-caption").all_inner_texts()
+    assert len(captions) == 3 and "tiles" in captions[0] and "thumbnail" in captions[1]
+    for i in range(3):
+        assert canvas_pixels(page, i)[..., :3].std() > 5  # something drawn, not a blank canvas
+    screenshot(page, "internvl-three-panels", full_page=True)
+    guard.check()
+    page.context.close()
+
+
+def test_nasty_token_text_stays_text(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    tokens = list(demo_exp.tokens)
+    answer = demo_exp.item_positions[demo_exp.n_prompt :]
+    for p, text in zip(answer, NASTY, strict=False):
+        tokens[p] = text
+    top = [[NASTY[(i + k) % len(NASTY)] for k in range(3)] for i in range(demo_exp.n_answer)]
+    nasty = dataclasses.replace(demo_exp, tokens=tokens, top_texts=top, text="".join(NASTY))
+    page, guard = open_page(browser, nasty.save_html(tmp_path / "nasty.html"))
+    shown = page.locator('[data-role="token"]').all_text_contents()[demo_exp.n_prompt :]
+    assert shown[: len(NASTY)] == NASTY
+    assert page.locator(".tam-widget img, .tam-widget b").count() == 0
+    assert NASTY[0] in page.locator(".tam-candidates, [data-role='candidates']").first.inner_text()
+    screenshot(page, "nasty-tokens")
+    guard.check()  # no alert dialog, no request for "x"
+    page.context.close()

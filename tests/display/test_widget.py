@@ -1,0 +1,125 @@
+"""The widget's traits, what crosses the wire, and the offline HTML export (the browser side: js/tests)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import traitlets
+from family_fixtures import FIXTURES
+from PIL import Image
+
+from tam_widget import Explanation, explain
+from tam_widget.cli import main as cli_main
+from tam_widget.display.html import page
+from tam_widget.display.widget import TAMWidget
+from tam_widget.display.wire import encode
+
+NASTY = ["<img src=x onerror=alert(1)>", "</script>", "<!--", "&amp;"]
+
+
+@pytest.fixture(scope="module")
+def exp() -> Explanation:
+    fx = FIXTURES["internvl"]()  # tiles + thumbnail + a second, untiled image
+    return explain(fx.model, fx.processor, fx.images, fx.prompt, answer="a cat")
+
+
+def test_buffer_holds_every_array_the_browser_needs(exp: Explanation) -> None:
+    data, meta, images = encode(exp)
+    r = exp.result
+    assert meta["version"] == 3 and meta["method"] == "tam" and list(meta["methods"]) == ["tam"]
+    arrays = meta["methods"]["tam"]["arrays"]
+    assert meta["methods"]["tam"]["kernel"] == r.kernel
+    for name, want in [("A", r.A), ("omega", r.omega), ("scale", r.scale), ("R", r.R), ("n_visible", r.n_visible)]:
+        spec = arrays[name]
+        assert spec["offset"] % 4 == 0
+        got = np.frombuffer(
+            data, dtype="<" + np.dtype(spec["dtype"]).str[1:], count=int(np.prod(spec["shape"])), offset=spec["offset"]
+        ).reshape(spec["shape"])
+        np.testing.assert_array_equal(got, want.cpu().numpy())
+    torch.testing.assert_close(r.omega @ r.A, r.E)  # the browser forms E from omega and A
+    assert len(data) == sum(int(np.prod(s["shape"])) * 4 for s in arrays.values())
+    assert [v["kind"] for v in meta["views"]] == ["tiles", "thumbnail", "image"]
+    assert meta["frames"] == [{"offset": f.offset, "height": f.height, "width": f.width} for f in r.layout.frames]
+    assert len(meta["items"]) == r.n_items and len(meta["top"]) == exp.n_answer
+    for spec, png in zip(meta["images"], images, strict=True):
+        img = np.asarray(Image.open(io.BytesIO(png)))
+        assert img.shape == (spec["height"], spec["width"], 3)
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(images[0]))), exp.images[0])
+    json.dumps(meta)  # plain JSON
+
+
+def test_widget_traits_and_validation(exp: Explanation) -> None:
+    w = TAMWidget(exp)
+    assert w.selected == exp.n_prompt and w.eci_scale == 1.0 and w.colormap == "jet"
+    with pytest.raises(traitlets.TraitError, match=r"selected must be an item index in \[0, "):
+        w.selected = exp.result.n_items
+    with pytest.raises(traitlets.TraitError, match=r"eci_scale must be in \[0.0, 2.0\]"):
+        w.eci_scale = 2.5
+    with pytest.raises(traitlets.TraitError, match="colormap must be one of"):
+        w.colormap = "hot"
+    assert w.select("c") == exp.n_prompt + 2
+    with pytest.raises(TypeError, match="needs an Explanation"):
+        TAMWidget("not an explanation")  # type: ignore[arg-type]
+
+
+def test_big_traits_travel_as_binary_buffers(exp: Explanation) -> None:
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    w = TAMWidget(exp)
+    state, paths, buffers = _remove_buffers(w.get_state())
+    assert ["_data"] in paths and ["_images", 0] in paths
+    assert sum(len(b) for b in buffers) >= len(w._data)
+    small = {k: v for k, v in state.items() if k not in ("_data", "_images", "_meta", "_esm", "_css")}
+    assert len(json.dumps(small)) < 2000  # what the browser may send back is small
+
+
+def test_explanation_displays_itself(exp: Explanation) -> None:
+    data = exp._repr_mimebundle_()
+    data = data[0] if isinstance(data, tuple) else data  # (data, metadata) from ipywidgets
+    assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def _nasty(exp: Explanation) -> Explanation:
+    from dataclasses import replace
+
+    tokens = list(exp.tokens)
+    for k, p in enumerate(range(exp.answer_start, len(tokens))):
+        tokens[p] = NASTY[k % len(NASTY)]
+    return replace(exp, tokens=tokens, text="".join(NASTY))
+
+
+def test_exported_page_is_offline_and_escapes_token_text(exp: Explanation, tmp_path: Any) -> None:
+    text = page(_nasty(exp))
+    assert text.count("</script>") == 4  # only the page's own four script elements (state, data, bundle, host)
+    assert "<img src=x" not in text and "<!--" not in text
+    assert "default-src 'none'" in text  # nothing may be fetched
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)
+    state = json.loads(re.search(r'id="tam-state">(.*?)</script>', text, re.S).group(1))  # type: ignore[union-attr]
+    assert [i["text"] for i in state["meta"]["items"][exp.n_prompt :]][:4] == NASTY
+    path = exp.save_html(tmp_path / "e.html", selected=0, eci_scale=0.5)
+    assert path.read_text().startswith("<!doctype html>")
+    with pytest.raises(ValueError, match="Unknown view settings"):
+        page(exp, zoom=2)
+
+
+def test_demo_writes_the_page(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo.html"
+    assert cli_main(["demo", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith(str(out.resolve()))
+    assert out.stat().st_size > 10_000 and 'id="tam-esm"' in out.read_text()
+    assert cli_main(["demo", "--out", str(out), "--model", "random", "--seed", "1"]) == 0
+    assert "a random, untrained model" in capsys.readouterr().out
+
+
+def test_prompt_items_keep_their_spaces(exp: Explanation) -> None:
+    """Whitespace tokens are not prompt items; ``gap`` puts the space back when the view draws them."""
+    _, meta, _ = encode(exp)
+    prompt = [it for it in meta["items"] if it["prompt"]]
+    assert "".join((" " if it["gap"] else "") + it["text"] for it in prompt) == "Describe the pictures."
+    assert not any(it["gap"] for it in meta["items"] if not it["prompt"])
