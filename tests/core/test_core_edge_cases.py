@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import fields
 
 import numpy as np
@@ -203,14 +204,7 @@ def test_positions_that_disagree_with_the_sequence() -> None:
 def test_half_precision_inputs_accumulate_in_float32() -> None:
     case = make_case(seed=4)
     full = case.compute()
-    bf16 = compute_tam(
-        case.hidden.bfloat16(),
-        case.lm_head.bfloat16(),
-        case.token_ids,
-        case.vision,
-        case.prompt_positions,
-        case.answer_start,
-    )
+    bf16 = dataclasses.replace(case, hidden=case.hidden.bfloat16(), lm_head=case.lm_head.bfloat16()).compute()
     assert bf16.A.dtype == torch.float32
     assert torch.equal(full.classes, bf16.classes)
     diff = (full.maps().image - bf16.maps().image).abs().max()
@@ -284,14 +278,7 @@ def test_cpu_and_cuda_give_the_same_maps() -> None:
     for path in sorted(golden_dir().glob("*.npz")):
         case = load_golden(path)
         cpu = case.compute()
-        gpu = compute_tam(
-            case.hidden.cuda(),
-            case.lm_head.cuda(),
-            case.token_ids,
-            case.vision,
-            case.prompt_positions,
-            case.answer_start,
-        )
+        gpu = dataclasses.replace(case, hidden=case.hidden.cuda(), lm_head=case.lm_head.cuda()).compute()
         assert gpu.A.is_cuda
         diff = (cpu.maps().u8.int() - gpu.maps().u8.cpu().int()).abs().max()
         assert int(diff) <= 1
