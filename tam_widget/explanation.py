@@ -45,6 +45,7 @@ class Explanation:
     text: str  # the answer as decoded text
     meta: dict[str, Any] = field(default_factory=dict)
     method: str = "tam"  # the method shown first
+    chosen_probs: np.ndarray | None = None  # (N,) the probability of the token the answer has at each step
 
     def __post_init__(self) -> None:
         if self.method not in self.results:

@@ -40,6 +40,8 @@ def save(exp: Explanation, path: str | os.PathLike[str]) -> Path:
         "top_ids": torch.as_tensor(exp.top_ids, dtype=torch.int64),
         "top_probs": torch.as_tensor(exp.top_probs, dtype=torch.float32),
     }
+    if exp.chosen_probs is not None:
+        tensors["chosen_probs"] = torch.as_tensor(exp.chosen_probs, dtype=torch.float32)
     for i, img in enumerate(exp.images):
         tensors[f"image_{i}"] = torch.from_numpy(np.ascontiguousarray(img))
     methods: dict[str, Any] = {}
@@ -99,6 +101,7 @@ def read(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> di
         "views": _views(h["views"], t["vision_positions"].tolist()),
         "top_ids": t["top_ids"].numpy(),
         "top_probs": t["top_probs"].numpy(),
+        "chosen_probs": t["chosen_probs"].numpy() if "chosen_probs" in t else None,
         "meta": h["meta"],
     }
 
