@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from . import arguments, params
 from .core.layout import VisionLayout
 from .explanation import Explanation
 from .families import Family, family_for
@@ -54,12 +55,14 @@ def explain(
     key of :data:`tam_widget.methods.METHODS` (``"tam"``); ``reference_quirks`` and ``kernel``
     are TAM's options. Other keywords go to ``model.generate`` (greedy by default).
     """
+    arguments.unwrap_check(model)
     family = family_for(model)
     get_method(method)
+    arguments.prompt_check(prompt, arguments.processor_check(processor))
+    _numbers(max_new_tokens, top_k, kernel, reference_quirks)
+    arguments.generate_options_check(answer, generate_kwargs)
     arrays, media = as_media(images_or_video)
     family.check_video(media)
-    if not isinstance(prompt, str):
-        raise TypeError(f"prompt must be a string, got {type(prompt).__name__}.")
     text, templated = build_text(family, processor, prompt, media, chat_template)
     inputs = _process(family, processor, text, arrays, media)
     return explain_inputs(
@@ -100,6 +103,11 @@ def _process(family: Family, processor: Any, text: str, arrays: list[Any], media
         return processor(text=[text], return_tensors="pt", **kwargs)
     except ImportError as err:
         raise ImportError(f"The {family.name} processor needs a missing package for this input: {err}") from err
+    except (ValueError, KeyError, IndexError, TypeError) as err:  # e.g. a processor of another model
+        raise ValueError(
+            f"The {type(processor).__name__} could not process the text tam_widget laid out for this {family.name} "
+            f"model ({type(err).__name__}: {err}). Pass the processor loaded from the same checkpoint as the model."
+        ) from err
 
 
 def explain_inputs(
@@ -126,8 +134,15 @@ def explain_inputs(
     or given as ``prompt_positions``; with neither, every non-special text token of the input is
     a prompt token.
     """
+    arguments.unwrap_check(model)
     family = family_for(model)
     chosen = get_method(method)
+    tokenizer = arguments.processor_check(processor)
+    max_new_tokens, top_k, kernel, reference_quirks = _numbers(max_new_tokens, top_k, kernel, reference_quirks)
+    arguments.generate_options_check(answer, generate_kwargs)
+    if prompt is not None:
+        arguments.prompt_check(prompt, tokenizer)
+    answer = _answer(answer, model, family, processor)
     if media is None:
         images, media = as_media(images)
     family.check_video(media)
@@ -136,9 +151,17 @@ def explain_inputs(
     bias = getattr(head, "bias", None)
     inputs = passes.to_device(inputs, weight.device, weight.dtype)
     ids0 = _input_ids(inputs)
-    views = family.views(model.config, inputs, ids0, media, processor)
+    arguments.ids_in_vocabulary(ids0, model)
+    passes.check_context(
+        model, ids0.numel(), "the prompt with its images", "use fewer or smaller images or a shorter prompt"
+    )
+    try:
+        views = family.views(model.config, inputs, ids0, media, processor)
+    except ValueError:  # a processor of another model makes the family's own message misleading
+        if not media.video:
+            arguments.has_image_tokens(ids0, vision_token_ids(model.config))
+        raise
     layout = VisionLayout.from_grids([p for v in views for p in v.positions], [v.grid for v in views])
-    tokenizer = getattr(processor, "tokenizer", processor)
     run = passes.run(
         model,
         family,
@@ -194,6 +217,31 @@ def explain_inputs(
             "stopped": run.stopped,
         },
     )
+
+
+def _numbers(max_new_tokens: Any, top_k: Any, kernel: Any, reference_quirks: Any) -> tuple[int, int, int, bool]:
+    """The numeric options, checked (:mod:`tam_widget.params`)."""
+    return (
+        params.max_new_tokens(max_new_tokens),
+        params.top_k(top_k),
+        params.kernel(kernel),
+        params.flag("reference_quirks", reference_quirks),
+    )
+
+
+def _answer(answer: Any, model: Any, family: Family, processor: Any) -> str | list[int] | None:
+    """``answer`` checked: text without image placeholders, or ids in the vocabulary that are not placeholders."""
+    if answer is None:
+        return None
+    if isinstance(answer, str):
+        return arguments.answer_text_check(answer, family, processor)
+    if isinstance(answer, torch.Tensor):
+        answer = answer.reshape(-1).tolist()
+    if not isinstance(answer, Sequence) or isinstance(answer, bytes):
+        raise TypeError(
+            f"answer must be a string or a sequence of token ids (or None to generate), got {type(answer).__name__}."
+        )
+    return arguments.answer_ids_check(answer, arguments.vocab_size(model), vision_token_ids(model.config))
 
 
 def _input_ids(inputs: Mapping[str, Any]) -> torch.Tensor:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import params
 from .core.result import TAMMaps, TAMResult
 from .families.base import View
 
@@ -101,6 +102,7 @@ class Explanation:
         self, item: int, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True
     ) -> list[np.ndarray]:
         """One float map per view for ``item``: ``(h, w)``, or ``(t, h, w)`` for a video view."""
+        item = params.item("item", item, len(self.item_positions))
         image = self.maps(eci_scale, eci=eci, filter=filter).image[item].float().cpu().numpy()
         out, at = [], 0
         for v in self.views:

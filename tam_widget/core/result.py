@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import torch
 
+from .. import params
 from .eci import corrected
 from .layout import VisionLayout
 from .rgf import rank_gaussian_filter
@@ -65,7 +66,11 @@ class TAMResult:
         return corrected(self.A, self.E, torch.nan_to_num(self.scale, nan=0.0), eci_scale)
 
     def maps(self, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True) -> TAMMaps:
-        """Normalised maps: TAM by default; ``eci=False`` is CAM + filter, ``filter=False`` skips RGF."""
+        """Normalised maps: TAM by default; ``eci=False`` is CAM + filter, ``filter=False`` skips RGF.
+
+        ``eci_scale`` (λ) is a finite number in ``[0, 2]``; anything else is refused."""
+        eci_scale = params.eci_scale(eci_scale)
+        eci, filter = params.flag("eci", eci), params.flag("filter", filter)
         image = self.corrected(eci_scale if eci else 0.0)
         image, text = normalise(image, self.R, self.n_visible)
         if filter:

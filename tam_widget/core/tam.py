@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from .. import params
 from .activation import argmax_class, class_logits
 from .eci import interference
 from .items import plan_items
@@ -57,6 +58,7 @@ def compute_tam(
     The work is one ``(L, c) x (c, T)`` product, one batched ECI and (on demand, in
     :meth:`TAMResult.maps`) one batched filter; all of it stays on ``hidden``'s device.
     """
+    kernel = params.kernel(kernel)
     hidden, lm_head = hidden.detach(), lm_head.detach()  # inference only (worker threads do not see no_grad)
     lm_head_bias = lm_head_bias.detach() if lm_head_bias is not None else None
     ids = torch.as_tensor(token_ids).reshape(-1).long().cpu()

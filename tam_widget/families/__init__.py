@@ -41,6 +41,11 @@ FAMILIES: dict[str, Family] = {t: f for f in _ALL for t in f.model_types}
 def family_for(model: Any) -> Family:
     """The family of ``model`` (by ``model.config.model_type``), or a ValueError that says what to do."""
     config = getattr(model, "config", None)
+    if config is None:
+        raise TypeError(
+            f"model must be a Hugging Face multimodal model (e.g. AutoModelForImageTextToText.from_pretrained(...)), "
+            f"got a {type(model).__name__} with no config."
+        )
     model_type = getattr(config, "model_type", None)
     if model_type in FAMILIES:
         return FAMILIES[model_type]
