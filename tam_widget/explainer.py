@@ -171,11 +171,12 @@ def explain_inputs(
         max_new_tokens=max_new_tokens,
         top_k=top_k,
         generate_kwargs=generate_kwargs,
+        reference_quirks=reference_quirks,
     )
     seq_ids = run.sequence.tolist()
     L0 = ids0.numel()
     texts, special = _token_texts(model, tokenizer, seq_ids, L0)
-    q = locate_prompt(texts[:L0], special[:L0], layout, prompt, prompt_positions)
+    q = locate_prompt(texts[:L0], special[:L0], layout, prompt, prompt_positions, reference_quirks=reference_quirks)
     captured = Captured(
         hidden=run.hidden,
         lm_head=weight,
@@ -203,6 +204,7 @@ def explain_inputs(
         top_ids=run.top_ids.numpy(),
         top_probs=run.top_probs.numpy(),
         top_texts=[[decode1(tokenizer, int(i)) for i in row] for row in run.top_ids],
+        chosen_probs=run.chosen_probs.numpy(),
         text=str(tokenizer.decode(seq_ids[L0:], skip_special_tokens=True)),
         meta={
             "model": str(getattr(model.config, "_name_or_path", "") or type(model).__name__),
@@ -215,6 +217,7 @@ def explain_inputs(
             "reference_quirks": reference_quirks,
             "timings_s": {"pass": round(run.seconds, 4), chosen.name: round(t_method, 4)},
             "stopped": run.stopped,
+            "was_training": run.was_training,
         },
     )
 

@@ -9,7 +9,6 @@ grouped by class; ``CLASSES`` counts them for the note.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,9 @@ from family_fixtures import FIXTURES, Fixture
 
 import tam_widget
 from tam_widget import Explanation, explain, explain_inputs
+from tam_widget.cli import main as cli_main
+from tam_widget.display import TAMWidget, page
+from tam_widget.runtime.media import as_media
 from tam_widget.testing.synthetic import make_case
 
 PACKAGE = str(Path(tam_widget.__file__).parent)
@@ -227,6 +229,143 @@ row("processor", "explain_inputs with another model's inputs", Raises(ValueError
     _other_inputs
 )
 
+
+# -- images and video (tam_widget.runtime.media) ---------------------------------------------------
+
+_u16 = np.array([[[0, 257, 65535]]], np.uint16)
+row("images", "uint16 is scaled by its range, not clipped", OK(lambda a, c: a[0][0].tolist() == [[[0, 1, 255]]]))(
+    lambda c: as_media(_u16)
+)
+row("images", "bool array is 0/255", OK(lambda a, c: a[0][0].max() == 255 and a[0][0].min() == 0))(
+    lambda c: as_media(np.eye(4, dtype=bool)[..., None].repeat(3, -1))
+)
+row("images", "one NaN pixel", Raises(ValueError, r"NaN or infinite"))(
+    lambda c: as_media(np.where(np.eye(4)[..., None] > 0, np.nan, 0.5).repeat(3, -1))
+)
+row("images", "float image in [0, 255]", Raises(ValueError, r"float images must lie in \[0, 1\]"))(
+    lambda c: as_media(np.full((4, 4, 3), 255.0))
+)
+row("images", "negative int16", Raises(ValueError, r"negative"))(lambda c: as_media(np.full((4, 4, 3), -1, np.int16)))
+row("images", "empty array", Raises(ValueError, r"is empty"))(lambda c: as_media(np.zeros((0, 4, 3), np.uint8)))
+row("images", "a file name", Raises(TypeError, r"open it first"))(lambda c: as_media("cat.jpg"))
+row("images", "2**28+ pixels refused before allocating", Raises(ValueError, r"at most"))(
+    lambda c: as_media(np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (2**15, 2**13 + 1, 3)))
+)
+row("images", "Video([])", Raises(ValueError, r"no frames"))(lambda c: as_media(tam_widget.Video([])))
+row("images", "Video fps=-1", Raises(ValueError, r"fps"))(
+    lambda c: as_media(tam_widget.Video(np.zeros((2, 4, 4, 3), np.uint8), fps=-1))
+)
+
+# -- saved explanations (tam_widget.io) ------------------------------------------------------------
+
+
+def _resaved(c: Ctx, edit: Callable[[dict[str, torch.Tensor], dict[str, Any]], None]) -> Path:
+    import json
+    import tempfile
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    folder = Path(tempfile.mkdtemp())
+    path = c.exp.save(folder / "good.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+        header = json.loads(f.metadata()["tam_widget"])
+    edit(tensors, header)
+    save_file(tensors, str(folder / "bad.safetensors"), metadata={"tam_widget": json.dumps(header)})
+    return folder / "bad.safetensors"
+
+
+row("files", "kernel 1001 in a file's header", Raises(ValueError, r"kernel must be"))(
+    lambda c: Explanation.load(_resaved(c, lambda t, h: h["methods"]["tam"].update(kernel=1001)))
+)
+row("files", "a missing tensor", Raises(ValueError, r"Cannot load .*tam\.A"))(
+    lambda c: Explanation.load(_resaved(c, lambda t, h: t.pop("tam.A")))
+)
+row("files", "a tensor of the wrong shape", Raises(ValueError, r"Cannot load"))(
+    lambda c: Explanation.load(_resaved(c, lambda t, h: t.update({"tam.R": t["tam.R"][:-1]})))
+)
+row("files", "not a safetensors file", Raises(ValueError, r"not a readable \.safetensors file"))(
+    lambda c: Explanation.load(_text_file())
+)
+row("files", "a missing file", Raises(FileNotFoundError, r"no-such"))(lambda c: Explanation.load("/tmp/no-such.st"))
+
+
+def _text_file() -> Path:
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "x.safetensors"
+    path.write_text("hello")
+    return path
+
+
+# -- the widget and the page (tam_widget.display) ---------------------------------------------------
+
+row("widget", "TAMWidget(selected=999)", Raises(ValueError, r"selected must be an integer in \[0, \d+\]"))(
+    lambda c: TAMWidget(c.exp, selected=999)
+)
+row("widget", "page(selected=999)", Raises(ValueError, r"selected must be an integer in \[0, \d+\]"))(
+    lambda c: page(c.exp, selected=999)
+)
+row("widget", "page(colormap='hot')", Raises(ValueError, r"colormap must be one of"))(
+    lambda c: page(c.exp, colormap="hot")
+)
+row("widget", "page(opacity=-0.1)", Raises(ValueError, r"opacity must be a finite number in \[0.0, 1.0\]"))(
+    lambda c: page(c.exp, opacity=-0.1)
+)
+row("widget", "page(zoom=2)", Raises(ValueError, r"Unknown view settings"))(lambda c: page(c.exp, zoom=2))
+
+
+def _browser_writes(c: Ctx, state: dict[str, Any]) -> tuple[Any, Any]:
+    w = TAMWidget(c.exp)
+    before = (w.selected, w._meta)
+    w.set_state(state)
+    return before, (w.selected, w._meta)
+
+
+row("widget", "the browser writes selected=999", OK(lambda r, c: r[0] == r[1]))(
+    lambda c: _browser_writes(c, {"selected": 999})
+)
+row("widget", "the browser writes _meta", OK(lambda r, c: r[0] == r[1]))(lambda c: _browser_writes(c, {"_meta": {}}))
+
+
+def _nan_page(c: Ctx) -> str:
+    import dataclasses
+    import warnings
+
+    bad = dataclasses.replace(c.exp, top_probs=np.full_like(c.exp.top_probs, np.nan))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        html = page(bad)
+    assert any("non-finite" in str(w.message).lower() or "nan" in str(w.message).lower() for w in caught)
+    return html
+
+
+row("widget", "NaN probabilities: the page still opens, with a warning", OK(lambda h, c: '"NaN"' in h))(_nan_page)
+
+# -- the command line (tam_widget.cli) ---------------------------------------------------------------
+
+
+def _cli(*argv: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = cli_main(list(argv))
+    return code, err.getvalue()
+
+
+row("cli", "demo --out into a missing folder", OK(lambda r, c: r[0] == 2 and "does not exist" in r[1]))(
+    lambda c: _cli("demo", "--out", "/no/such/dir/x.html")
+)
+row("cli", "demo --seed -1", OK(lambda r, c: r[0] == 2 and "seed must be an integer" in r[1]))(
+    lambda c: _cli("demo", "--seed", "-1")
+)
+row("cli", "parity --golden /no/such/dir", OK(lambda r, c: r[0] == 2 and "does not exist" in r[1]))(
+    lambda c: _cli("parity", "--golden", "/no/such/dir")
+)
+
 CLASSES = sorted({r[0] for r in ROWS})
 
 
@@ -249,6 +388,5 @@ def test_bad_input(ctx: Ctx, cls: str, name: str, call: Callable[[Ctx], Any], ex
 
 def test_the_table_is_large_and_covers_every_class() -> None:
     assert len(ROWS) >= 60, len(ROWS)
-    assert {"numbers", "model", "processor", "prompt", "answer"} <= set(CLASSES)
+    assert {"numbers", "model", "processor", "prompt", "answer", "images", "files", "widget", "cli"} <= set(CLASSES)
     assert len({(r[0], r[1]) for r in ROWS}) == len(ROWS)  # names are unique
-    _ = copy  # rows from the other classes (images, files, widget, CLI) join below as they land

@@ -38,6 +38,7 @@ export interface Snapshot {
   settings: Params; // what the map depends on (TAM: lambda, filter)
   image: number[]; // (n_v) in [0, 1]
   text: number[]; // relevance of the earlier items
+  finite: boolean; // false: the item's data hold NaN or infinities, the map is shown as n/a (not drawn)
 }
 
 export class App {
@@ -51,6 +52,7 @@ export class App {
   private readonly panels: HeatmapPanel[];
   private readonly candidates: CandidatesView;
   private readonly legend = new Legend();
+  private readonly notice = h("p", { class: "tam-notice", role: "map-notice", attrs: { hidden: "" } });
   private readonly controls: Controls;
   private readonly cleanups: (() => void)[] = [];
   private grouped: boolean | null = null;
@@ -63,7 +65,7 @@ export class App {
     this.method = decode(model.get("_data"), this.meta).shown;
     this.state = new MapState(this.method);
     this.local = new LocalState(this.meta.views.length);
-    this.writer = new TraitWriter(model);
+    this.writer = new TraitWriter(model, this.meta.items.length);
     this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
     this.tokens = new TokenView(this.meta.items, {
       select: (item) => this.writer.set("selected", item),
@@ -77,7 +79,8 @@ export class App {
     this.controls = new Controls(model, this.writer, { save: () => this.save(), label: (s) => this.method.impl.label(s) });
     root.append(
       h("div", { class: "tam-main" }, [
-        h("div", { class: "tam-left" }, [h("div", { class: "tam-panels" }, this.panels.map((p) => p.el)), this.controls.el]),
+        // the notice lies over the panels: showing it moves nothing (a hovered token stays under the pointer)
+        h("div", { class: "tam-left" }, [h("div", { class: "tam-panels" }, [...this.panels.map((p) => p.el), this.notice]), this.controls.el]),
         h("div", { class: "tam-right" }, [this.tokens.el, this.legend.el, this.candidates.el]),
       ]),
     );
@@ -111,17 +114,30 @@ export class App {
     }
     const shown = this.shown;
     const map = this.state.map(shown, readSettings(this.model));
-    this.tokens.update(this.selected, shown, map.text, map.nText, colormap);
+    this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, colormap);
     this.legend.update(colormap);
     this.candidates.update(shown);
-    for (const p of this.panels) p.draw(map.image, colormap, opacity);
+    this.showNotice(map.finite ? "" : `Map n/a: the data of item ${shown} hold NaN or infinite values (a float16 model may have overflowed).`);
+    for (const p of this.panels) p.draw(map.image, colormap, opacity, map.finite);
+  }
+
+  private showNotice(text: string): void {
+    if (this.notice.textContent !== text) this.notice.textContent = text;
+    this.notice.hidden = text === "";
   }
 
   /** The shown item's map as plain numbers: what the canvas and the text colours are drawn from. */
   snapshot(): Snapshot {
     const shown = this.shown;
     const map = this.state.map(shown, readSettings(this.model));
-    return { selected: this.selected, shown, settings: { ...map.params }, image: Array.from(map.image), text: Array.from(map.text) };
+    return {
+      selected: this.selected,
+      shown,
+      settings: { ...map.params },
+      image: Array.from(map.image),
+      text: Array.from(map.text),
+      finite: map.finite,
+    };
   }
 
   dispose(): void {

@@ -19,11 +19,22 @@ export interface ItemMeta {
   word: number;
   prompt: boolean;
   gap?: boolean; // a space shown before it: the prompt skipped tokens (whitespace) there
+  special?: boolean; // a special token (an answer's end of turn, e.g. <|im_end|>)
+  whitespace?: boolean; // its text is only whitespace ("\n"): shown with visible marks
 }
+
+/** A number in the metadata: finite numbers as themselves, NaN and the infinities as strings. */
+export type WireNumber = number | "NaN" | "Infinity" | "-Infinity";
 
 export interface Candidate {
   text: string;
-  p: number;
+  p: WireNumber;
+}
+
+/** The token the answer has at one step: its rank among the top candidates (-1: not among them), its probability (null: not recorded). */
+export interface ChosenMeta {
+  rank: number;
+  p: WireNumber | null;
 }
 
 /** One image or video frame of the vision layout: a row-major (height, width) slice of n_v. */
@@ -67,6 +78,7 @@ export interface WireMeta {
   views: ViewMeta[];
   items: ItemMeta[];
   top: Candidate[][];
+  chosen?: ChosenMeta[] | null; // one per answer step (absent in pages made before it existed)
   images: ImageMeta[];
   text: string;
   model: string;
@@ -90,6 +102,13 @@ export interface DecodedMethod {
 export interface Decoded {
   shown: DecodedMethod; // meta.method's
   methods: ReadonlyMap<string, DecodedMethod>;
+}
+
+/** A metadata number as a JS number: "NaN" / "Infinity" / "-Infinity" (or anything else not a number) give NaN or the infinity. */
+export function wireNumber(x: unknown): number {
+  if (typeof x === "number") return x;
+  if (typeof x === "string") return Number(x);
+  return Number.NaN;
 }
 
 /** Check the shared metadata, then let each method decode its part from a private copy of the bytes. */

@@ -129,7 +129,7 @@ describe("render", () => {
   it("keeps nasty token text as text", () => {
     const { el } = mount({ nPrompt: 2, nAnswer: 3, texts: NASTY });
     expect(el.querySelector("img, b, script")).toBeNull();
-    expect(tokens(el).map((t) => t.textContent)).toEqual([...NASTY.slice(0, 4), "↵"]);
+    expect(tokens(el).map((t) => t.textContent)).toEqual([...NASTY.slice(0, 4), "⏎"]); // a whitespace-only token made visible
     expect(tokens(el)[0].title).toBe(`#0 ${JSON.stringify(NASTY[0])}`);
     const candidates = role(el, "candidates").textContent ?? "";
     expect(candidates).toContain("<b>other</b>");

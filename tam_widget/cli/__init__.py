@@ -5,6 +5,8 @@
   page (one self-contained HTML file) and its path printed.
 - ``parity [--golden DIR]`` (:mod:`.parity`): TAM on the reference's golden cases (or a synthetic
   case), parity with the reference, and one map drawn in the terminal.
+
+:mod:`.args` holds the argument types and checks both share (``--seed``, an output file).
 """
 
 from __future__ import annotations
@@ -17,12 +19,24 @@ from . import demo, parity
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Every argument is checked before any work (each subcommand's ``check``: an output folder that
+    does not exist, a seed out of range, a golden folder that is missing or empty); a bad one
+    ends with argparse's one-line ``usage``/``error`` message on stderr and status 2, returned
+    here rather than raised, never a traceback.
+    """
     parser = argparse.ArgumentParser(prog="tam-widget", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for command in (demo, parity):
         command.add_parser(sub)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+        problem = args.check(args) if hasattr(args, "check") else None
+        if problem:
+            args.parser.error(problem)
+    except SystemExit as e:  # argparse's --help (0) or usage error (2)
+        return e.code if isinstance(e.code, int) else 2
     status: int = args.run(args)
     return status
 

@@ -9,20 +9,30 @@ from pathlib import Path
 import numpy as np
 
 from ..explanation import Explanation
+from . import args as args_
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``demo`` and its options."""
     p = sub.add_parser("demo", help="explain a small offline model and write the interactive HTML page")
     p.add_argument("--out", default="tam-demo.html", help="where to write the page (default: tam-demo.html)")
-    p.add_argument("--seed", type=int, help="the scene (or the random model's weights); default: a fresh scene")
+    p.add_argument(
+        "--seed",
+        type=args_.seed,
+        help=f"the scene (or the random model's weights), in [0, {args_.SEED_MAX}]; default: a fresh scene",
+    )
     p.add_argument(
         "--model",
         choices=["teaching", "random"],
         default="teaching",
         help="the shipped teaching model (default) or an untrained random Qwen2-VL",
     )
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, check=check, parser=p)
+
+
+def check(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments before any work (the page's folder), or None."""
+    return args_.writable_file(args.out, "--out")
 
 
 def scene(height: int = 224, width: int = 280) -> np.ndarray:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ import numpy as np
 from ..core import TAMResult
 from ..testing.golden import golden_dir, load_golden
 from ..testing.synthetic import make_case
+from . import args as args_
 
 SHADES = " .:-=+*#%@"
 
@@ -19,8 +23,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``parity`` and its options."""
     p = sub.add_parser("parity", help="TAM on the golden cases (or a synthetic one): parity and one map")
     p.add_argument("--golden", help="folder of golden *.npz cases (default: $TAM_GOLDEN_DIR or shared/golden/tam)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic case")
-    p.set_defaults(run=run)
+    p.add_argument("--seed", type=args_.seed, default=0, help=f"seed of the synthetic case, in [0, {args_.SEED_MAX}]")
+    p.set_defaults(run=run, check=check, parser=p)
+
+
+def check(args: argparse.Namespace) -> str | None:
+    """A folder given (``--golden`` or ``$TAM_GOLDEN_DIR``) must exist and hold ``*.npz`` cases; else None."""
+    if args.golden is not None:
+        given, option = args.golden, "--golden"
+    else:
+        given, option = os.environ.get("TAM_GOLDEN_DIR"), "$TAM_GOLDEN_DIR"
+    if given is None:
+        return None  # the default folder, or the synthetic case where it is absent
+    folder = Path(given)
+    if not folder.exists():
+        return f"{option} {given!r} does not exist; pass the folder of golden *.npz cases (or leave it out)."
+    if not folder.is_dir():
+        return f"{option} {given!r} is not a folder; pass the folder of golden *.npz cases (or leave it out)."
+    if not any(folder.glob("*.npz")):
+        return f"{option} {given!r} holds no *.npz golden cases."
+    return None
 
 
 def ascii_map(grid: np.ndarray) -> str:
@@ -47,9 +69,9 @@ def describe(name: str, res: TAMResult, seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compare every golden case with the reference; 0 when all agree within one level of 255."""
-    folder = Path(args.golden) if args.golden else golden_dir()
+    folder = Path(args.golden) if args.golden is not None else golden_dir()
     cases = sorted(folder.glob("*.npz")) if folder.is_dir() else []
-    if not cases:
+    if not cases:  # only with no folder given (check refused an empty one) and the default one absent
         case = make_case(seed=args.seed)
         start = time.perf_counter()
         res = case.compute()
@@ -57,7 +79,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     worst = 0
     for path in cases:
-        golden = load_golden(path)
+        try:
+            golden = load_golden(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+            print(f"tam-widget parity: error: cannot read the golden case {os.fspath(path)!r}: {e!r}", file=sys.stderr)
+            return 2
         start = time.perf_counter()
         res = golden.compute()
         maps = res.maps()

@@ -3,12 +3,13 @@
 ``widget`` holds :class:`TAMWidget` (the one place trait names and defaults live); ``wire``
 encodes an explanation for the browser (one binary buffer of every method's arrays, tagged by
 method, plus JSON); ``html`` writes the self-contained offline page; ``bundle`` finds the built
-front end in ``static/`` (bundled from ``js/`` at install time). Display depends on the
-explanation, never the other way round at import time.
+front end in ``static/`` (bundled from ``js/`` at install time). Non-finite probabilities or map
+values never blank the page: they show as n/a, with one :class:`~.wire.NonFiniteWarning`.
+Display depends on the explanation, never the other way round at import time.
 """
 
 from .html import page, save_html
 from .widget import TAMWidget, view_defaults
-from .wire import WIRE_VERSION, encode
+from .wire import WIRE_VERSION, NonFiniteWarning, encode
 
-__all__ = ["WIRE_VERSION", "TAMWidget", "encode", "page", "save_html", "view_defaults"]
+__all__ = ["WIRE_VERSION", "NonFiniteWarning", "TAMWidget", "encode", "page", "save_html", "view_defaults"]

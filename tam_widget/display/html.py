@@ -4,11 +4,17 @@ The page inlines the widget's ES module and its CSS, the buffer and images as ba
 metadata as JSON, plus a ~30-line stand-in for the notebook's model object, so the same
 ``render`` runs with nothing fetched. Every string reaches the page through JSON with ``<``
 escaped, and the widget writes token text with ``textContent``, so token text stays text.
+
+Defence in depth: the Content-Security-Policy fetches nothing and runs exactly one inline
+script, the host below, allowed by its SHA-256 (any other inline script, injected or added to
+the file later, is refused); ``blob:`` is allowed for the one module the host imports. The view
+settings are checked by the widget's own checks (:func:`~tam_widget.display.widget.check_view`).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import os
@@ -16,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .bundle import bundle, css
-from .widget import view_defaults
+from .widget import check_view_traits, view_defaults
 from .wire import encode
 
 if TYPE_CHECKING:
@@ -54,20 +60,26 @@ performance.mark("tam-ready");
 """
 
 
+# the one inline script the page may run, by its hash (CSP Level 2: base64 of the SHA-256 of the text)
+HOST_HASH = "sha256-" + base64.b64encode(hashlib.sha256(HOST.encode("utf-8")).digest()).decode("ascii")
+CSP = (
+    f"default-src 'none'; script-src '{HOST_HASH}' blob:; style-src 'unsafe-inline'; img-src data: blob:; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+
 def _json(value: Any) -> str:
-    """JSON safe to inline in a <script> element: no '<', so no '</script>' or '<!--'."""
-    return json.dumps(value).replace("<", "\\u003c")
+    """Strict JSON (no NaN, which JSON.parse refuses) safe to inline in a <script> element: no '<',
+    so no '</script>' or '<!--'."""
+    return json.dumps(value, allow_nan=False).replace("<", "\\u003c")
 
 
 def page(exp: Explanation, title: str | None = None, **traits: Any) -> str:
     """The HTML text of the page; ``traits`` set the initial view (``selected``, ``eci_scale``...)."""
+    checked = check_view_traits(traits, len(exp.item_positions))  # before the work, with the widget's messages
     data, meta, images = encode(exp)
-    defaults = view_defaults(exp)
-    unknown = set(traits) - set(defaults)
-    if unknown:
-        raise ValueError(f"Unknown view settings {sorted(unknown)}; use {sorted(defaults)}.")
     state = {
-        "traits": {**defaults, **traits},
+        "traits": {**view_defaults(exp), **checked},
         "images": [base64.b64encode(b).decode("ascii") for b in images],
         "meta": meta,
     }
@@ -76,8 +88,7 @@ def page(exp: Explanation, title: str | None = None, **traits: Any) -> str:
     name = html.escape(title or f"TAM: {exp.meta.get('model', '')} — {exp.text[:80]}")
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline' blob:; "
-        "style-src 'unsafe-inline'; img-src data: blob:\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f'<title>{name}</title><style>{style}</style></head>\n<body>\n<div id="tam-root"></div>\n'
         f'<script type="application/json" id="tam-state">{_json(state)}</script>\n'
         f'<script type="application/octet-stream" id="tam-data">{base64.b64encode(data).decode("ascii")}</script>\n'

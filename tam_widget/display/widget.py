@@ -5,22 +5,89 @@ A thin anywidget: the maps' inputs cross once as one binary buffer plus JSON met
 Only the small view traits below sync back from the browser. ``js/src/model.ts`` mirrors these
 traits (a test checks the names and types agree), and the offline page starts from
 :func:`view_defaults`.
+
+Every view trait is checked by :mod:`tam_widget.params` (:func:`check_view`), whoever sets it: Python
+(``w.opacity = 2`` raises), :func:`~tam_widget.display.html.page` / ``save_html`` (the same check,
+the same message) and the browser. The kernel owns the values: a bad value sent by the browser is
+refused, never echoed, and every view is sent the current value back; the data traits (``_data``,
+``_meta``, ``_images``) and the other private ones are read-only from the browser.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
+from .. import params
 from .bundle import MISSING, STATIC, bundle
 from .wire import encode
 
 if TYPE_CHECKING:
     from ..explanation import Explanation
 
-COLORMAPS = ("jet", "viridis")
+COLORMAPS = params.COLORMAPS  # the colour maps the front end draws (js/src/colormap.ts COLORMAP_NAMES; a test checks)
+
+# The view traits' checks, by name: value, number of items -> the value normalised (params' errors otherwise).
+CHECKS: dict[str, Callable[[Any, int], Any]] = {
+    "selected": lambda v, n: params.item("selected", v, n),
+    "eci_scale": lambda v, n: params.eci_scale(v),
+    "eci": lambda v, n: params.flag("eci", v),
+    "filter": lambda v, n: params.flag("filter", v),
+    "opacity": lambda v, n: params.opacity(v),
+    "colormap": lambda v, n: params.colormap(v),
+    "group_words": lambda v, n: params.flag("group_words", v),
+}
+
+# Private synced traits the browser may write: ipywidgets' own view counter (off unless Python turns it on).
+BROWSER_WRITABLE_PRIVATE = frozenset({"_view_count"})
+
+
+class InvalidTraitValueError(traitlets.TraitError, ValueError):
+    """A view trait out of range: a ``TraitError`` for traitlets, a ``ValueError`` like everywhere else."""
+
+
+class InvalidTraitTypeError(traitlets.TraitError, TypeError):
+    """A view trait of the wrong kind: a ``TraitError`` for traitlets, a ``TypeError`` like everywhere else."""
+
+
+def check_view(name: str, value: Any, n_items: int) -> Any:
+    """``value`` for the view trait ``name`` checked by :mod:`tam_widget.params` and normalised."""
+    return CHECKS[name](value, n_items)
+
+
+def check_view_traits(traits: Mapping[str, Any], n_items: int) -> dict[str, Any]:
+    """Every given view setting checked (:func:`check_view`); unknown names are refused."""
+    known = view_traits()
+    unknown = set(traits) - set(known)
+    if unknown:
+        raise ValueError(f"Unknown view settings {sorted(unknown)}; use {sorted(known)}.")
+    return {k: check_view(k, v, n_items) for k, v in traits.items()}
+
+
+# The view traits' types only say what kind of value they hold (model.ts mirrors them): the check
+# itself, kind included, is params' (TAMWidget._check_view), so that np.int64(3) is accepted and
+# True is refused as an opacity, with the same message as save_html gives.
+class _Int(traitlets.Int):  # type: ignore[type-arg]
+    def validate(self, obj: Any, value: Any) -> Any:
+        return value
+
+
+class _Float(traitlets.Float):  # type: ignore[type-arg]
+    def validate(self, obj: Any, value: Any) -> Any:
+        return value
+
+
+class _Bool(traitlets.Bool):  # type: ignore[type-arg]
+    def validate(self, obj: Any, value: Any) -> Any:
+        return value
+
+
+class _Unicode(traitlets.Unicode):  # type: ignore[type-arg]
+    def validate(self, obj: Any, value: Any) -> Any:
+        return value
 
 
 class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
@@ -36,45 +103,72 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
     )
     _images = traitlets.List(traitlets.Bytes(), help="One PNG per image or video frame").tag(sync=True)
 
-    selected = traitlets.Int(0, help="The item shown: 0..P-1 the prompt's tokens, then the answer's").tag(sync=True)
-    eci_scale = traitlets.Float(1.0, help="ECI scale lambda in [0, 2]: 1 is TAM, 0 turns ECI off").tag(sync=True)
-    eci = traitlets.Bool(True, help="Apply estimated causal inference (off: CAM + filter)").tag(sync=True)
-    filter = traitlets.Bool(True, help="Apply the rank Gaussian filter").tag(sync=True)
-    opacity = traitlets.Float(0.5, help="Heatmap opacity over the image, in [0, 1]").tag(sync=True)
-    colormap = traitlets.Unicode("jet", help="'jet' (as in the paper) or 'viridis' (perceptually uniform)").tag(
-        sync=True
-    )
-    group_words = traitlets.Bool(False, help="Show tokens grouped into words").tag(sync=True)
+    selected = _Int(0, help="The item shown: 0..P-1 the prompt's tokens, then the answer's").tag(sync=True)
+    eci_scale = _Float(1.0, help="ECI scale lambda in [0, 2]: 1 is TAM, 0 turns ECI off").tag(sync=True)
+    eci = _Bool(True, help="Apply estimated causal inference (off: CAM + filter)").tag(sync=True)
+    filter = _Bool(True, help="Apply the rank Gaussian filter").tag(sync=True)
+    opacity = _Float(0.5, help="Heatmap opacity over the image, in [0, 1]").tag(sync=True)
+    colormap = _Unicode("jet", help="'jet' (as in the paper) or 'viridis' (perceptually uniform)").tag(sync=True)
+    group_words = _Bool(False, help="Show tokens grouped into words").tag(sync=True)
 
     def __init__(self, explanation: Explanation, **kwargs: Any) -> None:
         _check_explanation(explanation)
+        unknown = sorted(k for k in kwargs if not self.has_trait(k) or k.startswith("_"))
+        if unknown:
+            raise ValueError(f"Unknown view settings {unknown}; use {sorted(view_traits())}.")
         bundle()
         data, meta, images = encode(explanation)
         self.explanation = explanation
         kwargs.setdefault("selected", first_item(explanation))
         super().__init__(_data=data, _meta=meta, _images=images, **kwargs)
 
-    @traitlets.validate("selected")
-    def _check_selected(self, proposal: dict[str, Any]) -> int:
-        n = len(self._meta.get("items", [])) if self._meta else None
-        value = int(proposal["value"])
-        if n is not None and not 0 <= value < n:
-            raise traitlets.TraitError(f"selected must be an item index in [0, {n}), got {value}.")
-        return value
+    def _n_items(self) -> int:
+        return len(self._meta.get("items", [])) if self._meta else 0
 
-    @traitlets.validate("eci_scale")
-    def _check_scale(self, proposal: dict[str, Any]) -> float:
-        return _in_range("eci_scale", proposal["value"], 0.0, 2.0)
+    @traitlets.validate(*CHECKS)
+    def _check_view(self, proposal: dict[str, Any]) -> Any:
+        try:
+            return check_view(proposal["trait"].name, proposal["value"], self._n_items())
+        except TypeError as e:
+            raise InvalidTraitTypeError(str(e)) from None
+        except ValueError as e:
+            raise InvalidTraitValueError(str(e)) from None
 
-    @traitlets.validate("opacity")
-    def _check_opacity(self, proposal: dict[str, Any]) -> float:
-        return _in_range("opacity", proposal["value"], 0.0, 1.0)
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """A state update from the browser, checked by the kernel before anything is echoed or set.
 
-    @traitlets.validate("colormap")
-    def _check_colormap(self, proposal: dict[str, Any]) -> str:
-        if proposal["value"] not in COLORMAPS:
-            raise traitlets.TraitError(f"colormap must be one of {COLORMAPS}, got {proposal['value']!r}.")
-        return str(proposal["value"])
+        A refused value (out of range, wrong kind, or a private trait such as ``_meta``) is logged,
+        never echoed to the other views, and the current value is sent back to every view.
+        """
+        accepted: dict[str, Any] = {}
+        refused: list[str] = []
+        n = self._n_items()
+        for name, value in sync_data.items():
+            if name not in self.keys:
+                continue  # ipywidgets ignores unknown keys too
+            if name.startswith("_") and name not in BROWSER_WRITABLE_PRIVATE:
+                self.log.warning(
+                    "tam-widget: the browser may not set %s (read-only); ignored, the views restored.", name
+                )
+                refused.append(name)
+            elif name in CHECKS:
+                try:
+                    accepted[name] = check_view(name, value, n)
+                except (TypeError, ValueError) as e:
+                    self.log.warning(
+                        "tam-widget: refused %s from the browser: %s Restored %r.", name, e, getattr(self, name)
+                    )
+                    refused.append(name)
+            else:
+                accepted[name] = value
+        if accepted:
+            try:
+                super().set_state(accepted)
+            except traitlets.TraitError as e:  # a value refused by a trait type's own check
+                self.log.warning("tam-widget: refused %s from the browser: %s", sorted(accepted), e)
+                refused.extend(accepted)
+        if refused:
+            self.send_state(refused)
 
     def select(self, word: str) -> int:
         """Select the last item whose text is ``word``; returns its index."""
@@ -108,10 +202,3 @@ def _check_explanation(explanation: Any) -> None:
     needed = ("results", "item_positions", "views", "images")
     if not all(hasattr(explanation, k) for k in needed):
         raise TypeError(f"TAMWidget needs an Explanation (from tam_widget.explain), got {type(explanation).__name__}.")
-
-
-def _in_range(name: str, value: Any, lo: float, hi: float) -> float:
-    v = float(value)
-    if not lo <= v <= hi:
-        raise traitlets.TraitError(f"{name} must be in [{lo}, {hi}], got {v}.")
-    return v

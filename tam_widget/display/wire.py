@@ -9,11 +9,21 @@ method shown first. What each method sends is its ``wire_arrays`` (TAM: ``A`` (T
 and ``R`` (T, T), ``scale`` (T,) float32, ``n_visible`` (T,) int32; the browser forms
 ``E_v = omega_v @ A`` itself). The rest of the metadata (items, views, frames, candidates,
 images) is the same for every method.
+
+The metadata is strict JSON (``JSON.parse`` refuses ``NaN``): a non-finite probability crosses as
+the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (``Number()`` of it in the browser), and
+the page shows it as n/a. Non-finite values in the arrays stay IEEE floats in the buffer (TAM's
+``scale`` is NaN where an item has no ECI context); an item whose other arrays hold one shows its
+map as n/a. Either way :func:`encode` warns once (:class:`NonFiniteWarning`), naming the answer
+positions or items.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,14 +37,25 @@ if TYPE_CHECKING:
 
 WIRE_VERSION = 3
 
+WireNumber = float | str  # a finite float, or "NaN" / "Infinity" / "-Infinity"
+
+
+class NonFiniteWarning(RuntimeWarning):
+    """An explanation holds NaN or infinite probabilities or map values: the page shows them as n/a.
+
+    Usually a model run in float16 that overflowed; bfloat16 or float32 avoids it.
+    """
+
 
 def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
     """``(data, meta, images)``: the buffer, its JSON metadata and one PNG per image or video frame."""
     chunks: list[bytes] = []
     methods: dict[str, Any] = {}
+    arrays_by_method: dict[str, dict[str, np.ndarray]] = {}
     offset = 0
     for name, result in exp.results.items():
         arrays, extra = get_method(name).wire_arrays(result)
+        arrays_by_method[name] = arrays
         specs = {}
         for key, arr in arrays.items():
             raw = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
@@ -43,6 +64,11 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
             offset += len(raw)  # float32 / int32 sizes keep every offset 4-byte aligned
         methods[name] = {"arrays": specs, **extra}
     images, image_meta = _images(exp)
+    top = [
+        [{"text": t, "p": wire_number(p)} for t, p in zip(texts, probs, strict=True)]
+        for texts, probs in zip(exp.top_texts, np.asarray(exp.top_probs, dtype=np.float64).tolist(), strict=True)
+    ]
+    chosen = _chosen(exp)
     meta = {
         "version": WIRE_VERSION,
         "method": exp.method,
@@ -52,16 +78,90 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
         "frames": _frames(exp),
         "views": _views(exp),
         "items": _items(exp),
-        "top": [
-            [{"text": t, "p": float(p)} for t, p in zip(texts, probs, strict=True)]
-            for texts, probs in zip(exp.top_texts, exp.top_probs.tolist(), strict=True)
-        ],
+        "top": top,
+        "chosen": chosen,
         "images": image_meta,
         "text": exp.text,
         "model": str(exp.meta.get("model", "")),
         "family": str(exp.meta.get("family", "")),
     }
+    _warn_non_finite(exp, meta, arrays_by_method)
+    try:
+        json.dumps(meta, allow_nan=False)
+    except ValueError as e:  # a NaN somewhere else would leave the page blank: say so instead
+        raise ValueError(f"The explanation's metadata holds a non-finite number the page cannot show: {e}") from None
     return b"".join(chunks), meta, images
+
+
+def wire_number(x: float) -> WireNumber:
+    """``x`` as strict JSON: the float when finite, else ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``."""
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def _chosen(exp: Explanation) -> list[dict[str, Any]]:
+    """Per answer step: the chosen token's rank among the top candidates (-1: not among them) and its
+    probability (``None`` when the explanation did not record it)."""
+    probs = None if exp.chosen_probs is None else np.asarray(exp.chosen_probs, dtype=np.float64).reshape(-1)
+    out = []
+    for r in range(exp.n_answer):
+        token = exp.token_ids[exp.answer_start + r]
+        ids = np.asarray(exp.top_ids[r]).reshape(-1) if r < len(exp.top_ids) else np.empty(0)
+        hits = np.flatnonzero(ids == token)
+        p = wire_number(probs[r]) if probs is not None and r < len(probs) else None
+        out.append({"rank": int(hits[0]) if len(hits) else -1, "p": p})
+    return out
+
+
+def _warn_non_finite(exp: Explanation, meta: dict[str, Any], arrays: dict[str, dict[str, np.ndarray]]) -> None:
+    """One :class:`NonFiniteWarning` naming the answer positions with non-finite probabilities and the
+    items with non-finite map data (rows of a method's per-item arrays; a 1-D per-item array may use
+    NaN for "none", as TAM's ``scale`` does, so only its infinities count)."""
+    parts = []
+    steps = [
+        r
+        for r in range(exp.n_answer)
+        if any(isinstance(c["p"], str) for c in (meta["top"][r] if r < len(meta["top"]) else []))
+        or isinstance(meta["chosen"][r]["p"], str)
+    ]
+    if steps:
+        texts = [meta["items"][exp.n_prompt + r]["text"] for r in steps]
+        parts.append(
+            f"NaN or infinite probabilities at answer positions {_few(steps)} (0 is the first answer token; "
+            f"tokens {_few(texts)}): the candidates show them as n/a"
+        )
+    T = len(meta["items"])
+    for name, named in arrays.items():
+        bad: dict[str, list[int]] = {}
+        for key, arr in named.items():
+            if arr.dtype.kind != "f" or arr.ndim == 0 or arr.shape[0] != T:
+                continue
+            flat = arr.reshape(T, -1)
+            rows = ~np.isfinite(flat) if arr.ndim > 1 else np.isinf(flat)
+            hit = np.flatnonzero(rows.any(axis=1)).tolist()
+            if hit:
+                bad[key] = hit
+        if bad:
+            items = sorted({i for hit in bad.values() for i in hit})
+            parts.append(
+                f"NaN or infinite values in method {name!r}'s arrays {sorted(bad)} for items {_few(items)}: "
+                "the page shows those maps as n/a"
+            )
+    if parts:
+        warnings.warn(
+            "tam-widget: " + "; ".join(parts) + ". A model run in float16 may have overflowed: try "
+            "torch_dtype=torch.bfloat16 or torch.float32.",
+            NonFiniteWarning,
+            stacklevel=3,
+        )
+
+
+def _few(values: list[Any], n: int = 10) -> str:
+    """``values`` as a list, the first ``n`` of them and how many more."""
+    shown = ", ".join(repr(v) for v in values[:n])
+    return f"[{shown}]" if len(values) <= n else f"[{shown}, ... {len(values) - n} more]"
 
 
 def _images(exp: Explanation) -> tuple[list[bytes], list[dict[str, int]]]:
@@ -83,13 +183,25 @@ def _frames(exp: Explanation) -> list[dict[str, int]]:
 
 
 def _items(exp: Explanation) -> list[dict[str, Any]]:
-    """Each item's text and place; ``gap``: the prompt skipped tokens (spaces) before it, shown as a space."""
+    """Each item's text and place; ``gap``: the prompt skipped tokens (spaces) before it, shown as a space;
+    ``special``: a special token (an answer's end of turn, ``<|im_end|>``); ``whitespace``: its text is
+    only whitespace (``"\\n"``), which the view marks visibly."""
     out, prev = [], None
     for i, p in enumerate(exp.item_positions):
         text = exp.tokens[p]
         prompt = i < exp.n_prompt
         gap = prompt and prev is not None and p > prev + 1 and not text[:1].isspace()
-        out.append({"text": text, "position": p, "word": exp.words[p], "prompt": prompt, "gap": gap})
+        out.append(
+            {
+                "text": text,
+                "position": p,
+                "word": exp.words[p],
+                "prompt": prompt,
+                "gap": gap,
+                "special": bool(exp.special[p]),
+                "whitespace": text.isspace(),
+            }
+        )
         prev = p
     return out
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import params
 from ..core.layout import VisionLayout
 from ..core.result import TAMResult
 from ..core.tam import compute_tam
@@ -44,7 +45,69 @@ class TAM(Method):
         tensors = {k: getattr(result, k) for k in STATE}
         return tensors, {"n_prompt": result.n_prompt, "n_answer": result.n_answer, "kernel": result.kernel}
 
+    def check_state(self, tensors: dict[str, torch.Tensor], header: JSON, layout: VisionLayout) -> None:
+        """Refuse a saved state that :meth:`from_state` cannot turn into a correct result (``ValueError``).
+
+        The header holds ``n_prompt``, ``n_answer`` (``T`` = their sum, at least 1) and a ``kernel``
+        :func:`tam_widget.params.kernel` accepts; the tensors are all of :data:`STATE`: ``A``, ``E``
+        ``(T, n_v)`` with ``n_v`` the layout's vision tokens, ``omega``, ``R`` ``(T, T)``, ``scale``
+        ``(T,)``, all of one float dtype and finite (``scale`` may be NaN: an item with no context);
+        ``n_visible``, ``classes``, ``token_ids`` ``(T,)`` int64, ``n_visible`` in ``[0, T]``.
+        """
+        counts: dict[str, int] = {}
+        for key in ("n_prompt", "n_answer"):
+            v = header.get(key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"field 'methods.tam.{key}' must be a non-negative integer, got {v!r}.")
+            counts[key] = v
+        n_items = counts["n_prompt"] + counts["n_answer"]
+        if n_items < 1:
+            raise ValueError("fields 'methods.tam.n_prompt' and 'n_answer' are both 0: TAM explains no item.")
+        try:
+            params.kernel(header.get("kernel"))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"field 'methods.tam.kernel': {e}") from e
+        missing = [f"tam.{k}" for k in STATE if k not in tensors]
+        if missing:
+            raise ValueError(f"tensor(s) {missing} are missing.")
+        n_v = layout.n_tokens
+        shapes: dict[str, tuple[int, ...]] = {
+            "A": (n_items, n_v),
+            "E": (n_items, n_v),
+            "omega": (n_items, n_items),
+            "R": (n_items, n_items),
+        }
+        shapes |= {k: (n_items,) for k in ("scale", "n_visible", "classes", "token_ids")}
+        for key, shape in shapes.items():
+            if tuple(tensors[key].shape) != shape:
+                raise ValueError(
+                    f"tensor 'tam.{key}' has shape {tuple(tensors[key].shape)}; expected {shape} "
+                    f"(T = {counts['n_prompt']} + {counts['n_answer']} items, n_v = {n_v} vision tokens)."
+                )
+        dtype = tensors["A"].dtype
+        for key in ("A", "E", "omega", "R", "scale"):
+            if not tensors[key].is_floating_point() or tensors[key].dtype != dtype:
+                raise ValueError(
+                    f"tensor 'tam.{key}' is {tensors[key].dtype}; A, E, omega, R and scale share one float dtype."
+                )
+        for key in ("n_visible", "classes", "token_ids"):
+            if tensors[key].dtype != torch.int64:
+                raise ValueError(f"tensor 'tam.{key}' is {tensors[key].dtype}; it must be int64.")
+        for key in ("A", "E", "omega", "R"):
+            bad = int((~torch.isfinite(tensors[key])).sum())
+            if bad:
+                raise ValueError(f"tensor 'tam.{key}' holds {bad} NaN or infinite value(s).")
+        visible = tensors["n_visible"]
+        if int(visible.min()) < 0 or int(visible.max()) > n_items:
+            raise ValueError(
+                f"tensor 'tam.n_visible' must lie in [0, {n_items}] (items shown), got {visible.tolist()[:8]}."
+            )
+        if int(tensors["classes"].min()) < 0 or int(tensors["token_ids"].min()) < 0:
+            raise ValueError("tensors 'tam.classes' and 'tam.token_ids' hold token ids, which cannot be negative.")
+
     def from_state(self, tensors: dict[str, torch.Tensor], header: JSON, layout: VisionLayout) -> TAMResult:
+        """The result saved by :meth:`to_state`, after :meth:`check_state` (``ValueError`` when it refuses)."""
+        self.check_state(tensors, header, layout)
         return TAMResult(
             **{k: tensors[k] for k in STATE},
             layout=layout,

@@ -2,9 +2,12 @@
 
 One forward hook on the decoder's final norm keeps its output, which is exactly what the LM
 head multiplies: the whole prompt at the first step of ``generate``, then one position per new
-token. A second hook on the LM head keeps only the top-``k`` probabilities of the last position,
-so no full-vocabulary logits are stored. :class:`Capture` owns both hooks and removes them on
-exit, also when generation raises.
+token. A second hook on the LM head keeps only the top-``k`` probabilities of the last position
+and the probability of the token that was chosen there, so no full-vocabulary logits are stored:
+in ``generate`` the token chosen at step ``i`` is only known when step ``i + 1`` feeds it back, so
+the last row (one vocabulary-sized row, never more) waits for it; a third, pre-forward hook on the
+model reads that token from the next step's ``input_ids``. :class:`Capture` owns the hooks and
+removes them on exit, also when generation raises.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class Capture:
     """Context manager: ``with Capture(model) as cap: model.generate(...)``; then ``cap.hidden()``."""
 
     def __init__(self, model: Any, top_k: int = 3, softcap: float | None = None) -> None:
+        self.model = model
         self.norm = final_norm(model)
         self.head = lm_head(model)
         self.top_k = top_k
@@ -56,7 +60,10 @@ class Capture:
         self.chunks: list[torch.Tensor] = []  # (n_i, c) per call of the norm
         self.top_p: list[torch.Tensor] = []  # (n_i, k) probabilities per call of the head
         self.top_ids: list[torch.Tensor] = []  # (n_i, k)
+        self.chosen_p: list[torch.Tensor] = []  # (n_i,) probability of the token chosen at each kept row
         self.head_rows: int | None = None  # how many trailing rows of each head call to keep (None: last)
+        self.chosen_ids: torch.Tensor | None = None  # (n,) the tokens the kept rows chose, when known beforehand
+        self._pending: tuple[torch.Tensor, torch.Tensor] | None = None  # last (V,) row and its logsumexp
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
     def __enter__(self) -> Capture:
@@ -64,6 +71,8 @@ class Capture:
             self.norm.register_forward_hook(self._on_norm),
             self.head.register_forward_hook(self._on_head),
         ]
+        if isinstance(self.model, nn.Module):
+            self._handles.append(self.model.register_forward_pre_hook(self._on_call, with_kwargs=True))
         return self
 
     def __exit__(
@@ -92,9 +101,33 @@ class Capture:
         rows = rows.detach().float()
         if self.softcap:
             rows = self.softcap * torch.tanh(rows / self.softcap)
+        lse = rows.logsumexp(dim=-1, keepdim=True)
         top, ids = rows.topk(min(self.top_k, rows.shape[-1]), dim=-1)
-        self.top_p.append((top - rows.logsumexp(dim=-1, keepdim=True)).exp())
+        self.top_p.append((top - lse).exp())
         self.top_ids.append(ids)
+        if self.chosen_ids is not None:  # teacher-forced: rows past the known ids predict beyond the answer
+            n = min(self.chosen_ids.numel(), rows.shape[0])
+            chosen = self.chosen_ids[:n].to(rows.device).reshape(n, 1)
+            self.chosen_p.append((rows[:n].gather(1, chosen) - lse[:n]).exp()[:, 0])
+            return
+        if self._pending is not None:  # the previous step's token was never seen: its probability is unknown
+            self.chosen_p.append(torch.full((1,), float("nan"), device=rows.device))
+        self._pending = (rows[-1].clone(), lse[-1])  # a copy: a view would keep the whole logits alive
+
+    def _on_call(self, module: nn.Module, args: Any, kwargs: dict[str, Any]) -> None:
+        """Before each forward of ``generate``: the newest input token is the one the last step chose."""
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if self._pending is not None and isinstance(ids, torch.Tensor) and ids.numel() > 0:
+            self.settle(ids.reshape(ids.shape[0], -1)[0, -1:])
+
+    def settle(self, token: torch.Tensor | int) -> None:
+        """Record the probability the waiting row gave ``token`` (the token chosen there); then drop the row."""
+        if self._pending is None:
+            return
+        row, lse = self._pending
+        chosen = torch.as_tensor(token).to(row.device, torch.long).reshape(1)
+        self.chosen_p.append((row.gather(0, chosen) - lse).exp())
+        self._pending = None
 
     def hidden(self) -> torch.Tensor:
         """``(n, c)``: every captured position, in sequence order, on the model's device."""
@@ -107,6 +140,14 @@ class Capture:
         if not self.top_p:
             return torch.zeros(0, self.top_k), torch.zeros(0, self.top_k, dtype=torch.long)
         return torch.cat(self.top_p).cpu(), torch.cat(self.top_ids).cpu()
+
+    def chosen(self) -> torch.Tensor:
+        """``(n,)`` float32 on the CPU: the chosen token's probability at each kept row (NaN where never seen).
+
+        In ``generate``, call :meth:`settle` with the last generated token first."""
+        if not self.chosen_p:
+            return torch.zeros(0)
+        return torch.cat(self.chosen_p).float().cpu()
 
 
 def softcap_of(config: Any) -> float | None:

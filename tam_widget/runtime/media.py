@@ -1,7 +1,37 @@
-"""The user's images or video, normalised: uint8 RGB arrays to keep, PIL images for the processor."""
+"""The user's images or video, normalised: uint8 RGB arrays to keep, PIL images for the processor.
+
+How pixels become ``uint8`` RGB (:func:`as_media`), one rule per kind of input and never a guess
+from the values: a value the rule does not cover is refused with a ``ValueError`` that says why
+and what to pass instead.
+
+- **uint8**: kept as is.
+- **uint16** (and PIL ``I;16`` images, the mode Pillow opens 16-bit PNG and TIFF files in):
+  16-bit values, ``round(x / 257)`` (65535 -> 255).
+- **other integers** (``int8``..``int64``, ``uint32``, ``uint64``: what ``np.array`` makes of
+  Python ints): 8-bit values, which must lie in ``[0, 255]``; negative values and values above 255
+  are refused (cast 16-bit data to ``uint16``). PIL ``I`` images (32-bit) are read as 16-bit
+  values in ``[0, 65535]``, as older Pillow versions open 16-bit PNG files.
+- **bool** (and PIL ``1`` images): ``False`` -> 0, ``True`` -> 255.
+- **floats** (``float16``..``float64``, torch ``bfloat16``, PIL ``F`` images): values in
+  ``[0, 1]``, ``round(255 * x)``; any other range is refused, as are NaN and infinities.
+- **channels**: ``(H, W)`` and ``(H, W, 1)`` are grey, ``(H, W, 2)`` grey + alpha, ``(H, W, 3)``
+  RGB, ``(H, W, 4)`` RGBA; ``(1 | 3 | 4, H, W)`` is channels first (as torch keeps them). For an
+  array or tensor the last axis is the channels when it is 1 or 3; otherwise a first axis of 1, 3
+  or 4 is; otherwise a last axis of 2 or 4 is (so ``(3, H, 4)`` is a channels-first RGB image).
+  PIL images need no such rule.
+- **alpha** (RGBA, grey + alpha, PIL ``RGBA``/``LA``/``P`` with transparency/``PA``/``RGBa``/``La``):
+  composited over white, as ``transformers``' ``convert_to_rgb`` does: with ``a`` the alpha in
+  ``0..255``, ``out = round((c * a + 255 * (255 - a)) / 255)``.
+- **other PIL modes** (``CMYK``, ``YCbCr``, ``HSV``, ``RGBX``...): Pillow's ``convert("RGB")``.
+
+Sizes: every image or frame needs at least 1 x 1 pixels and at most :data:`MAX_PIXELS`; all of a
+call's images or frames together at most :data:`MAX_TOTAL_PIXELS`. Both are checked from the
+shape alone, before anything is allocated or decoded.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +39,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .. import params
 from ..families.base import Media
+
+MAX_PIXELS = 2**28  # one image or frame: 268 million pixels (768 MiB as uint8 RGB)
+MAX_TOTAL_PIXELS = 2**30  # all the images, or all the frames, of one call together
+_ALPHA_MODES = ("RGBA", "LA", "P", "PA", "RGBa", "La")  # PIL modes that carry (or may carry) transparency
+_NATIVE_MODES = ("1", "L", "RGB", "I", "F")  # PIL modes read as their own array, then by the rules above
 
 
 @dataclass(frozen=True)
@@ -20,50 +56,20 @@ class Video:
     fps: float | None = None
 
 
-def _to_array(img: Any, what: str) -> np.ndarray:
-    if isinstance(img, Image.Image):
-        return np.asarray(img.convert("RGB"))
-    if hasattr(img, "detach"):  # torch tensor
-        img = img.detach().cpu().numpy()
-    if not isinstance(img, np.ndarray):
-        raise TypeError(f"{what} is a {type(img).__name__}; pass a PIL image, an (H, W, 3) array or a tensor.")
-    arr = img
-    if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[-1] not in (1, 3):
-        arr = arr.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    if arr.ndim != 3 or arr.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"{what} has shape {arr.shape}; expected (H, W, 3) or (3, H, W).")
-    if arr.dtype != np.uint8:
-        scale = 255.0 if arr.dtype.kind == "f" and float(arr.max(initial=0)) <= 1.0 else 1.0
-        arr = np.clip(arr.astype(np.float64) * scale, 0, 255).round().astype(np.uint8)
-    if arr.shape[-1] == 1:
-        arr = np.repeat(arr, 3, axis=-1)
-    return np.ascontiguousarray(arr[..., :3])
-
-
 def as_media(images_or_video: Any) -> tuple[list[np.ndarray], Media]:
-    """``(arrays, media)``: one ``(H, W, 3)`` array per image, or one ``(T, H, W, 3)`` for a video.
+    """``(arrays, media)``: one ``(H, W, 3)`` uint8 array per image, or one ``(T, H, W, 3)`` for a video.
 
     A :class:`Video`, or a 4-D array/tensor, is a video; a single image or a list of images is a
-    list of images.
+    list of images. Pixels are converted by the rules in this module's docstring; the arrays are
+    copies (changing the input later does not change the explanation).
     """
     x = images_or_video
     if x is None or (isinstance(x, Sequence) and not isinstance(x, str) and len(x) == 0):
         raise ValueError("No image was given. Pass a PIL image, an (H, W, 3) array, a list of them, or a Video.")
     if isinstance(x, Video) or (hasattr(x, "ndim") and x.ndim == 4):
-        frames = x.frames if isinstance(x, Video) else x
-        if hasattr(frames, "ndim") and frames.ndim == 4:
-            frames = list(frames)
-        arrays = [_to_array(f, f"Frame {i}") for i, f in enumerate(frames)]
-        if not arrays:
-            raise ValueError("The video has no frames.")
-        if len({a.shape for a in arrays}) != 1:
-            raise ValueError("All video frames must have the same size.")
-        video = np.stack(arrays)
-        fps = x.fps if isinstance(x, Video) else None
-        return [video], Media(sizes=(video.shape[1:3],), video=True, n_frames=len(arrays), fps=fps)
+        return _video(x)
     items = list(x) if isinstance(x, (list, tuple)) else [x]
+    _check_total([_pixels(img, f"Image {i}") for i, img in enumerate(items)], "images")
     arrays = [_to_array(img, f"Image {i}") for i, img in enumerate(items)]
     return arrays, Media(sizes=tuple((a.shape[0], a.shape[1]) for a in arrays))
 
@@ -73,3 +79,197 @@ def to_pil(arrays: list[np.ndarray], media: Media) -> list[Image.Image] | list[l
     if media.video:
         return [[Image.fromarray(f) for f in arrays[0]]]
     return [Image.fromarray(a) for a in arrays]
+
+
+def _video(x: Any) -> tuple[list[np.ndarray], Media]:
+    frames = x.frames if isinstance(x, Video) else x
+    fps = x.fps if isinstance(x, Video) else None
+    if fps is not None:
+        fps = params.number("Video fps", fps, 0.0, 1e6, " Pass the frame rate in frames per second, or None.")
+        if fps == 0:
+            raise ValueError("Video fps must be positive (frames per second), got 0. Pass None when it is unknown.")
+    if frames is None or isinstance(frames, (str, bytes, Image.Image)) or not hasattr(frames, "__len__"):
+        raise TypeError(
+            f"Video frames are a {type(frames).__name__}; pass a (T, H, W, 3) array or tensor, or a list of images."
+        )
+    if hasattr(frames, "ndim") and frames.ndim == 4:
+        n = int(frames.shape[0])
+        if n:
+            _check_total([n * _pixels(frames[0], "Frame 0")], "frames of the video")
+        frames = list(frames)
+    if len(frames) == 0:
+        raise ValueError("The video has no frames. Pass at least one frame.")
+    _check_total([_pixels(f, f"Frame {i}") for i, f in enumerate(frames)], "frames of the video")
+    arrays: list[np.ndarray] = []
+    for i, f in enumerate(frames):
+        a = _to_array(f, f"Frame {i}")
+        if arrays and a.shape != arrays[0].shape:
+            raise ValueError(
+                f"Frame {i} is {a.shape[0]}x{a.shape[1]} but frame 0 is {arrays[0].shape[0]}x{arrays[0].shape[1]}: "
+                "all video frames must have the same size. Resize them to one size first."
+            )
+        arrays.append(a)
+    video = np.stack(arrays)
+    return [video], Media(sizes=(video.shape[1:3],), video=True, n_frames=len(arrays), fps=fps)
+
+
+def _check_total(pixels: list[int], what: str) -> None:
+    """All of a call's images (or frames) together: at most :data:`MAX_TOTAL_PIXELS`."""
+    total = sum(pixels)
+    if total > MAX_TOTAL_PIXELS:
+        raise ValueError(
+            f"The {what} hold {total} pixels in all; at most {MAX_TOTAL_PIXELS} are accepted. "
+            "Pass fewer or smaller images (for a video, keep every k-th frame)."
+        )
+
+
+def _pixels(img: Any, what: str) -> int:
+    """``H * W`` of one image or frame, from its shape alone; refuses the wrong kind, shape or size."""
+    if isinstance(img, Image.Image):
+        w, h = img.size  # known without decoding the pixels
+    else:
+        _check_kind(img, what)
+        shape = tuple(int(s) for s in img.shape)
+        if 0 in shape:
+            raise ValueError(f"{what} is empty (shape {shape}); an image needs at least 1x1 pixels.")
+        _, h, w, _ = _hwc(shape, what)
+    if h < 1 or w < 1:
+        raise ValueError(f"{what} is {h}x{w} pixels; an image needs at least 1x1.")
+    if h * w > MAX_PIXELS:
+        raise ValueError(
+            f"{what} is {h}x{w} = {h * w} pixels; at most {MAX_PIXELS} are accepted (the model resizes images to "
+            "far fewer anyway). Resize it first."
+        )
+    return h * w
+
+
+def _to_array(img: Any, what: str) -> np.ndarray:
+    """One image or frame as a fresh ``(H, W, 3)`` uint8 array, by the module's rules."""
+    _pixels(img, what)  # before anything is decoded, copied or allocated
+    if isinstance(img, Image.Image):
+        arr, int_max = _from_pil(img, what)
+    else:
+        arr, int_max = _from_array(img, what), 255
+    if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:
+        int_max = 65535
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    return _to_rgb(_to_uint8(arr, what, int_max))
+
+
+def _from_pil(img: Image.Image, what: str) -> tuple[np.ndarray, int]:
+    mode = img.mode
+    if mode.startswith("I;16"):
+        return np.asarray(img), 65535
+    if mode in _ALPHA_MODES:
+        rgba = img.convert("RGBA") if mode in ("P", "PA", "RGBa") else img
+        rgba = img.convert("LA") if mode == "La" else rgba
+        return np.asarray(rgba), 255
+    if mode in _NATIVE_MODES:
+        return np.asarray(img), (65535 if mode == "I" else 255)
+    try:
+        return np.asarray(img.convert("RGB")), 255
+    except ValueError as e:  # Pillow has no conversion from this mode
+        raise ValueError(
+            f"{what} is a PIL image of mode {mode!r}, which Pillow cannot convert to RGB ({e}). "
+            "Convert it to 'RGB' yourself first."
+        ) from e
+
+
+def _check_kind(img: Any, what: str) -> None:
+    if isinstance(img, (str, bytes, os.PathLike)):
+        raise TypeError(f"{what} is a path ({img!r}); pass a PIL image: open it first with PIL.Image.open(path).")
+    if isinstance(img, Video):
+        raise TypeError(f"{what} is a Video; pass a Video on its own, not inside a list of images.")
+    if not _is_tensor(img) and not isinstance(img, np.ndarray):
+        raise TypeError(f"{what} is a {type(img).__name__}; pass a PIL image, an (H, W, 3) array or a tensor.")
+
+
+def _is_tensor(img: Any) -> bool:
+    return hasattr(img, "detach") and hasattr(img, "numpy") and hasattr(img, "shape")
+
+
+def _from_array(img: Any, what: str) -> np.ndarray:
+    transpose = _hwc(tuple(int(s) for s in img.shape), what)[0]
+    if _is_tensor(img):
+        t = img.detach().cpu()
+        if str(t.dtype) == "torch.bfloat16":  # numpy has no bfloat16; float32 holds it exactly
+            t = t.float()
+        img = t.numpy()
+    arr: np.ndarray = img
+    if transpose:
+        arr = arr.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
+    return arr if arr.ndim == 3 else arr[..., None]
+
+
+def _hwc(shape: tuple[int, ...], what: str) -> tuple[bool, int, int, int]:
+    """``(transpose, H, W, C)`` of an image of ``shape``, from the shape alone."""
+    if len(shape) == 2:
+        return False, shape[0], shape[1], 1
+    if len(shape) == 3 and shape[-1] in (1, 3):
+        return False, shape[0], shape[1], shape[2]
+    if len(shape) == 3 and shape[0] in (1, 3, 4):
+        return True, shape[1], shape[2], shape[0]
+    if len(shape) == 3 and shape[-1] in (2, 4):
+        return False, shape[0], shape[1], shape[2]
+    raise ValueError(
+        f"{what} has shape {shape}; expected (H, W, 3) for RGB, or (H, W), (H, W, C) or (C, H, W) with C = 1 "
+        "(grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA)."
+    )
+
+
+def _to_uint8(arr: np.ndarray, what: str, int_max: int) -> np.ndarray:
+    """``arr`` (any supported dtype) as uint8 by the module's rules; a fresh array."""
+    kind, dtype = arr.dtype.kind, arr.dtype
+    if kind == "b":
+        binary: np.ndarray = arr.astype(np.uint8) * np.uint8(255)
+        return binary
+    if kind == "u" and dtype.itemsize == 1:
+        return np.array(arr, dtype=np.uint8, order="C")
+    if kind in "ui":
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0:
+            raise ValueError(
+                f"{what} is {dtype} with negative values (min {lo}); pixel values cannot be negative. If the image "
+                "was normalised (e.g. by a mean and std), undo that; otherwise pass uint8 values in [0, 255]."
+            )
+        if hi > int_max:
+            if int_max == 255:
+                hint = "pass 16-bit data as uint16 (arr.astype(np.uint16)), or scale it to uint8 values in [0, 255]"
+                rule = f"{dtype} images must hold 8-bit values in [0, 255] (uint16 holds 16-bit ones)"
+            else:
+                hint = "scale it to uint8 values in [0, 255] first"
+                rule = "16-bit images must hold values in [0, 65535]"
+            raise ValueError(f"{what} has values up to {hi}; {rule}: {hint}.")
+        if int_max == 255:
+            return arr.astype(np.uint8)
+        return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(x / 257), exactly
+    if kind == "f":
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        if bad:
+            raise ValueError(
+                f"{what} has {bad} NaN or infinite value(s) of {arr.size}; such a pixel has no colour. Replace them "
+                "(np.nan_to_num) or fix what produced them."
+            )
+        low, high = float(arr.min()), float(arr.max())
+        if low < 0.0 or high > 1.0:
+            raise ValueError(
+                f"{what} is {dtype} with values in [{low:g}, {high:g}]; float images must lie in [0, 1] (scaled by "
+                "255). For values in [0, 255] pass uint8 (np.clip(x, 0, 255).round().astype(np.uint8)); for a "
+                "normalised tensor (mean/std), undo the normalisation first."
+            )
+        work = arr.astype(np.float32) if dtype.itemsize < 4 else arr
+        out: np.ndarray = np.rint(work * 255).astype(np.uint8)
+        return out
+    raise TypeError(f"{what} has dtype {dtype}; pass uint8, uint16, other integer, bool or float pixels.")
+
+
+def _to_rgb(arr: np.ndarray) -> np.ndarray:
+    """``(H, W, 1 | 2 | 3 | 4)`` uint8 as ``(H, W, 3)``, alpha composited over white."""
+    channels = arr.shape[-1]
+    if channels in (2, 4):
+        colour, alpha = arr[..., :-1].astype(np.uint32), arr[..., -1:].astype(np.uint32)
+        arr = ((colour * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
+    if arr.shape[-1] == 1:
+        arr = np.repeat(arr, 3, axis=-1)
+    return np.ascontiguousarray(arr)

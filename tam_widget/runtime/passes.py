@@ -1,14 +1,24 @@
 """The one pass: ``model.generate`` (or one teacher-forced forward) with the capture hooks on.
 
 :func:`run` returns a :class:`Pass`: the whole sequence, the last-layer hidden state of every
-position and the top candidates at every answer step, all from that single pass.
+position, the top candidates and the chosen token's probability at every answer step, all from
+that single pass.
+
+Two things make a pass safe to repeat and to share. The model runs in eval mode for the pass
+(dropout off, so two identical calls give identical maps) and gets its own modes back after it,
+also when the pass raises. The capture hooks sit on the model's own modules, so two passes on
+one model at the same time would each capture the other's forwards: a per-model lock
+(:func:`model_lock`) makes them take turns.
 """
 
 from __future__ import annotations
 
 import inspect
+import threading
 import time
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +38,9 @@ class Pass:
     top_ids: torch.Tensor  # (N, k)
     mode: str  # "generate" or "teacher-forced"
     seconds: float
-    stopped: bool  # generation reached an end-of-sequence token (the answer stops before it)
+    stopped: bool  # generation reached an end-of-sequence token (kept as the last answer token with reference quirks)
+    chosen_probs: torch.Tensor  # (N,) float32 on the CPU: the full-vocabulary probability of each answer token
+    was_training: bool  # the model was in train mode before the pass (it ran in eval mode, then got its modes back)
 
 
 def run(
@@ -41,18 +53,26 @@ def run(
     max_new_tokens: int,
     top_k: int,
     generate_kwargs: Mapping[str, Any],
+    reference_quirks: bool = True,
 ) -> Pass:
-    """Generate (``answer=None``) or teacher-force ``answer``, capturing every position once."""
+    """Generate (``answer=None``) or teacher-force ``answer``, capturing every position once.
+
+    With ``reference_quirks`` (TAM as published) a generated end-of-sequence token is an answer
+    token like any other, as the reference explains it; without, the answer stops before it.
+    Passes on one model take turns (:func:`model_lock`) and run in eval mode.
+    """
     L0 = int(inputs["input_ids"].shape[1])
     cap = Capture(model, top_k=top_k, softcap=softcap_of(model.config))
-    t0 = time.perf_counter()
-    if answer is None:
-        seq, n_new = generate(model, inputs, cap, max_new_tokens, dict(generate_kwargs))
-        n_keep = answer_length(model, seq[L0:], n_new)
-    else:
-        seq, n_new = teacher_force(model, family, inputs, cap, tokenizer, answer)
-        n_keep = n_new
-    seconds = time.perf_counter() - t0
+    stopped = False
+    with model_lock(model), eval_mode(model) as was_training:
+        t0 = time.perf_counter()
+        if answer is None:
+            seq, _ = generate(model, inputs, cap, max_new_tokens, dict(generate_kwargs))
+            stop = stop_ids(model, generate_kwargs)
+            n_keep, stopped = answer_length(seq[L0:], stop, keep_stop=reference_quirks)
+        else:
+            seq, n_keep = teacher_force(model, family, inputs, cap, tokenizer, answer)
+        seconds = time.perf_counter() - t0
     L = L0 + n_keep
     hidden = cap.hidden()
     if hidden.shape[0] >= L:
@@ -67,8 +87,39 @@ def run(
         top_ids=ids[:n_keep],
         mode="generate" if answer is None else "teacher-forced",
         seconds=seconds,
-        stopped=n_keep < n_new,
+        stopped=stopped,
+        chosen_probs=cap.chosen()[:n_keep],
+        was_training=was_training,
     )
+
+
+_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def model_lock(model: Any) -> threading.RLock:
+    """The lock that serialises passes on ``model`` (re-entrant: a thread may nest passes on it)."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(model)
+        if lock is None:
+            lock = _LOCKS[model] = threading.RLock()
+        return lock
+
+
+@contextmanager
+def eval_mode(model: Any) -> Iterator[bool]:
+    """Run the block with ``model`` in eval mode; yield whether it was training. Every module's own
+    mode comes back afterwards (also when the block raises), so a partly frozen model stays so."""
+    modules = list(model.modules()) if isinstance(model, torch.nn.Module) else []
+    modes = [m.training for m in modules]
+    was_training = bool(getattr(model, "training", False))
+    if modules:
+        model.eval()
+    try:
+        yield was_training
+    finally:
+        for m, mode in zip(modules, modes, strict=True):
+            m.training = mode
 
 
 def generate(
@@ -95,6 +146,7 @@ def generate(
     n_new = seq.numel() - L0
     if n_new < 1:
         raise RuntimeError("The model generated no token; nothing to explain.")
+    cap.settle(seq[-1:])  # the last step's token is never fed back
     got = sum(c.shape[0] for c in cap.chunks)
     if got != L0 + n_new - 1:
         raise RuntimeError(
@@ -118,6 +170,7 @@ def teacher_force(
     if "logits_to_keep" in inspect.signature(model.forward).parameters:
         fwd["logits_to_keep"] = n + 1
     cap.head_rows = n + 1
+    cap.chosen_ids = seq[0, ids.shape[1] :]
     with cap, torch.inference_mode():
         model(**fwd, use_cache=False)
     if cap.top_p:  # rows L0-1 .. L-1; the last predicts beyond the answer
@@ -150,16 +203,40 @@ def check_context(model: Any, length: int, what: str, fix: str) -> None:
         raise ValueError(f"{what} is {length} tokens, beyond the model's context of {limit}: {fix}.")
 
 
-def answer_length(model: Any, new: torch.Tensor, n_new: int) -> int:
-    """Answer tokens up to (not including) the first end-of-sequence token."""
+def stop_ids(model: Any, generate_kwargs: Mapping[str, Any]) -> set[int]:
+    """The end-of-sequence ids ``generate`` stopped on: those passed to it, else the model's own."""
+    given = generate_kwargs.get("eos_token_id")
+    if given is None and generate_kwargs.get("generation_config") is not None:
+        given = getattr(generate_kwargs["generation_config"], "eos_token_id", None)
+    holders = (
+        [given]
+        if given is not None
+        else [
+            getattr(cfg, "eos_token_id", None) if cfg is not None else None
+            for cfg in (
+                getattr(model, "generation_config", None),
+                getattr(model.config, "text_config", None),
+                model.config,
+            )
+        ]
+    )
     stop: set[int] = set()
-    for cfg in (getattr(model, "generation_config", None), getattr(model.config, "text_config", None), model.config):
-        value = getattr(cfg, "eos_token_id", None) if cfg is not None else None
-        stop.update([value] if isinstance(value, int) else list(value or []))
+    for value in holders:
+        if isinstance(value, torch.Tensor):
+            value = value.reshape(-1).tolist()
+        stop.update([int(value)] if isinstance(value, int) else [int(v) for v in value or []])
+    return stop
+
+
+def answer_length(new: torch.Tensor, stop: set[int], *, keep_stop: bool = True) -> tuple[int, bool]:
+    """``(kept, stopped)``: how many generated tokens the answer keeps, and whether one is end-of-sequence.
+
+    The answer runs to the first end-of-sequence token, which it keeps with ``keep_stop`` (the
+    reference explains it: it is a token the model chose) and leaves out without."""
     for i, t in enumerate(new.tolist()):
         if t in stop:
-            return i
-    return n_new
+            return (i + 1 if keep_stop else i), True
+    return new.numel(), False
 
 
 def to_device(inputs: Mapping[str, Any], device: torch.device, dtype: torch.dtype) -> dict[str, Any]:

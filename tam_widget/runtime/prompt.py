@@ -43,26 +43,42 @@ def _placeholders_in(family: Family, processor: Any, prompt: str, media: Media) 
 
 
 def locate_prompt(
-    texts: list[str], special: list[bool], layout: VisionLayout, prompt: str | None, given: Sequence[int] | None
+    texts: list[str],
+    special: list[bool],
+    layout: VisionLayout,
+    prompt: str | None,
+    given: Sequence[int] | None,
+    *,
+    reference_quirks: bool = True,
 ) -> list[int]:
     """The input positions of the user's prompt tokens.
 
     ``given`` wins; else the tokens of ``prompt`` located in the decoded input; else every
-    non-special, non-vision, non-blank input token.
+    non-special, non-vision input token that is not blank (with quirks: every one from the first
+    to the last that is not blank).
+
+    With ``reference_quirks`` (TAM as published) a token that is only whitespace (``"\\n"``
+    between two lines of the prompt) is a prompt item like any other, because the reference
+    takes every token between the template's markers. So are the prompt's own leading and
+    trailing whitespace (see :func:`~tam_widget.runtime.text.locate`); the template's
+    whitespace around the prompt is not. Without quirks, whitespace-only tokens are left out.
     """
     if given is not None:
         return [int(p) for p in given]
     vision = set(layout.positions.tolist())
     candidates = [not s and i not in vision for i, s in enumerate(special)]
     if prompt:
-        found = locate(texts, candidates, prompt)
+        found = locate(texts, candidates, prompt, blank=reference_quirks)
         if not found:
             raise ValueError(
                 f"Could not find the prompt {prompt[:60]!r} in the model's input text. Pass prompt_positions= "
                 "(the input positions of the words to explain) to explain_inputs."
             )
         return found
-    return [i for i, c in enumerate(candidates) if c and texts[i].strip()]
+    words = [i for i, c in enumerate(candidates) if c and texts[i].strip()]
+    if not reference_quirks or not words:
+        return words
+    return [i for i in range(words[0], words[-1] + 1) if candidates[i]]
 
 
 def special_ids(tokenizer: Any) -> set[int]:

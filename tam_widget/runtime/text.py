@@ -73,28 +73,44 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch).startswith("P")
 
 
-def locate(texts: Sequence[str], candidates: Sequence[bool], needle: str) -> list[int]:
+def locate(texts: Sequence[str], candidates: Sequence[bool], needle: str, *, blank: bool = False) -> list[int]:
     """Indices of the tokens among ``candidates`` whose text overlaps the last occurrence of ``needle``.
 
     Whitespace is compared loosely (any run of whitespace matches any other), because chat
     templates and tokenizers may normalise it. Returns ``[]`` when the text is not found.
+
+    ``blank=False`` leaves out tokens whose text is only whitespace (or empty). ``blank=True``
+    keeps every candidate inside the span, as the reference does (it takes the prompt's tokens by
+    their positions): whitespace-only tokens between the words, the needle's own leading and
+    trailing whitespace where the input has it right there (at most as many characters as the
+    needle has, so the template's whitespace around it stays out), and a token that shows ``""``
+    because it holds the first bytes of a character inside the span.
     """
     words = needle.split()
     if not words:
         return []
-    starts, pieces, at = [], [], 0
+    starts, at = [], 0
     for t in texts:
         starts.append(at)
-        pieces.append(t)
         at += len(t)
-    full = "".join(pieces)
+    full = "".join(texts)
     pattern = r"\s*".join(re.escape(w) for w in words)
+    if blank:
+        lead, trail = len(needle) - len(needle.lstrip()), len(needle) - len(needle.rstrip())
+        pattern = rf"\s{{0,{lead}}}{pattern}\s{{0,{trail}}}"
     matches = list(re.finditer(pattern, full))
     if not matches:
         return []
     lo, hi = matches[-1].span()
     return [
-        i
-        for i, (s, t) in enumerate(zip(starts, texts, strict=True))
-        if candidates[i] and t.strip() and s < hi and s + len(t) > lo
+        i for i, (s, t) in enumerate(zip(starts, texts, strict=True)) if candidates[i] and _inside(s, t, lo, hi, blank)
     ]
+
+
+def _inside(start: int, text: str, lo: int, hi: int, blank: bool) -> bool:
+    """Whether a token at ``start`` showing ``text`` belongs to the span ``[lo, hi)`` of the text."""
+    if not blank:
+        return bool(text.strip()) and start < hi and start + len(text) > lo
+    if not text:  # the first bytes of the character at ``start``
+        return lo <= start < hi
+    return start < hi and start + len(text) > lo

@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright
 from tam_widget import Explanation, explain
 from tam_widget.cli import main as cli_main
 from tam_widget.cli.demo import demo_explanation
+from tam_widget.display.wire import NonFiniteWarning
 from tam_widget.teaching.scenes import COLOURS
 
 pytestmark = pytest.mark.browser
@@ -261,4 +262,132 @@ def test_nasty_token_text_stays_text(browser: Any, demo_exp: Explanation, tmp_pa
     assert NASTY[0] in page.locator(".tam-candidates, [data-role='candidates']").first.inner_text()
     screenshot(page, "nasty-tokens")
     guard.check()  # no alert dialog, no request for "x"
+    page.context.close()
+
+
+# -- bad input: the page always opens, says n/a, and runs only its own script ------------------
+
+VIOLATIONS = "() => window.__csp ?? []"
+RECORD_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener(
+  "securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI)
+);
+"""
+
+
+def open_recording(browser: Any, path: Path, width: int = 1100) -> tuple[Any, Guard]:
+    """open_page, also recording Content-Security-Policy violations in window.__csp."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, offline=True)
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    guard = Guard(context, page)
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    return page, guard
+
+
+def test_non_finite_numbers_open_the_page_and_show_as_na(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    P = demo_exp.n_prompt
+    top = demo_exp.top_probs.astype(np.float32).copy()
+    top[1, :] = np.nan  # an overflowing float16 model
+    top[2, 0] = np.inf
+    chosen = np.full(demo_exp.n_answer, 0.5, np.float32)
+    chosen[3] = np.nan
+    top_ids = demo_exp.top_ids.copy()
+    top_ids[3] = -1  # the chosen token is not among the top k at step 3: its own row, n/a
+    r = demo_exp.tam
+    A = r.A.clone()
+    A[P + 4, :5] = float("nan")
+    bad = dataclasses.replace(
+        demo_exp,
+        top_probs=top,
+        top_ids=top_ids,
+        chosen_probs=chosen,
+        results={"tam": dataclasses.replace(r, A=A)},
+    )
+    with pytest.warns(NonFiniteWarning, match=r"answer positions \[1, 2, 3\]"):
+        path = bad.save_html(tmp_path / "nan.html", opacity=1.0, selected=P + 1)
+    page, guard = open_recording(browser, path)
+    values = page.locator("[data-role='candidates'] .tam-candidate-p").all_inner_texts()
+    assert values == ["n/a"] * len(values) and len(values) == top.shape[1]
+    screenshot(page, "non-finite-probabilities")
+    page.locator(f'[data-role="token"][data-index="{P + 3}"]').click()
+    assert page.locator("[data-role='chosen']").inner_text().endswith("n/a")
+    assert "chosen:" in page.locator("[data-role='chosen']").inner_text()
+    page.locator(f'[data-role="token"][data-index="{P + 4}"]').click()
+    page.mouse.move(0, 0)
+    snap = page.evaluate(SNAPSHOT)
+    assert (snap["shown"], snap["finite"]) == (P + 4, False)
+    notice = page.locator("[data-role='map-notice']")
+    assert notice.is_visible() and "n/a" in notice.inner_text()
+    heat_at_1 = canvas_pixels(page)
+    screenshot(page, "non-finite-map")
+    page.evaluate("() => window.tamModel.set('opacity', 0)")
+    assert np.array_equal(canvas_pixels(page), heat_at_1)  # no heat drawn: the image alone
+    page.locator(f'[data-role="token"][data-index="{P}"]').click()  # a clean item: its map again
+    assert page.evaluate(SNAPSHOT)["finite"] is True and not notice.is_visible()
+    assert page.evaluate(VIOLATIONS) == []
+    guard.check()
+    page.context.close()
+
+
+def test_the_page_runs_only_its_own_script(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    breakout = "</script><script>window.__pwned = 1</script>"
+    tokens = list(demo_exp.tokens)
+    answer = demo_exp.item_positions[demo_exp.n_prompt :]
+    tokens[answer[0]] = breakout
+    tokens[answer[1]] = '<img src=x onerror="window.__pwned = 2">'
+    path = dataclasses.replace(demo_exp, tokens=tokens).save_html(tmp_path / "p.html")
+    page, guard = open_recording(browser, path)
+    shown = page.locator('[data-role="token"]').all_text_contents()[demo_exp.n_prompt :]
+    assert shown[0] == breakout and shown[1].startswith("<img")
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.evaluate(VIOLATIONS) == []  # the page's own script runs under the policy
+    guard.check()
+    page.context.close()
+    # the file modified afterwards: an added inline script and inline handler are refused, the page still works
+    text = path.read_text(encoding="utf-8")
+    added = (
+        '<script>window.__pwned = 3</script><img src="data:," onerror="window.__pwned = 4">'
+        '<script type="module">window.__pwned = 5</script>'
+    )
+    modified = tmp_path / "modified.html"
+    modified.write_text(
+        text.replace('<div id="tam-root"></div>', '<div id="tam-root"></div>' + added), encoding="utf-8"
+    )
+    page, guard = open_recording(browser, modified)
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator('[data-role="token"]').count() == len(demo_exp.item_positions)
+    violations = page.evaluate(VIOLATIONS)
+    assert len(violations) == 3 and all(v.startswith("script-src") for v in violations), violations
+    assert guard.errors and all("Content Security Policy" in e for e in guard.errors), guard.errors
+    assert not guard.requests and not guard.dialogs
+    page.context.close()
+
+
+def test_end_of_turn_whitespace_and_chosen_tokens(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    tokens, special = list(demo_exp.tokens), list(demo_exp.special)
+    prompt, last = demo_exp.prompt_positions, len(tokens) - 1
+    tokens[prompt[1]] = "\n"
+    tokens[prompt[2]] = " "
+    tokens[last], special[last] = "<|im_end|>", True
+    top_ids = demo_exp.top_ids.copy()
+    top_ids[0] = -1
+    chosen = np.full(demo_exp.n_answer, 0.9, np.float32)
+    chosen[0] = 0.003
+    exp = dataclasses.replace(demo_exp, tokens=tokens, special=special, top_ids=top_ids, chosen_probs=chosen)
+    page, guard = open_page(browser, exp.save_html(tmp_path / "p.html"))
+    token = page.locator('[data-role="token"]')
+    assert token.nth(1).inner_text() == "⏎" and token.nth(2).inner_text() == "·"
+    assert token.nth(1).get_attribute("title") == '#1 "\\n" · whitespace'
+    end = token.nth(token.count() - 1)
+    assert "is-end-of-turn" in (end.get_attribute("class") or "") and end.inner_text() == "<|im_end|>"
+    assert (end.get_attribute("title") or "").endswith("end of turn")
+    caps = "() => getComputedStyle(document.querySelector('.is-end-of-turn')).fontVariantCaps"
+    assert page.evaluate(caps) == "small-caps"
+    row = page.locator("[data-role='chosen']")  # the first answer token: not among the top k
+    assert row.inner_text().replace("\n", "").startswith("chosen:") and row.inner_text().strip().endswith("0.3%")
+    screenshot(page, "end-of-turn-whitespace-chosen")
+    guard.check()
     page.context.close()

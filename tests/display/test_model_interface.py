@@ -102,10 +102,15 @@ def element(ts_type: str) -> str | None:
     return found[1].strip() if found else None
 
 
+def traitlets_kind(trait: traitlets.TraitType) -> type:
+    """The traitlets class a trait is (TAMWidget's view traits subclass Int, Float... to leave the check to params)."""
+    return next(c for c in type(trait).__mro__ if c.__module__ == "traitlets.traitlets")
+
+
 def mismatch(ts: str, name: str, trait: traitlets.TraitType, ts_type: str) -> str | None:
     """Why ``ts_type`` cannot hold ``trait``'s values, or None when it can."""
     ts_type = resolve(ts, ts_type)
-    kind = type(trait)
+    kind = traitlets_kind(trait)
     if kind in (traitlets.Int, traitlets.Float):
         ok = ts_type == "number"
     elif kind is traitlets.Bool:

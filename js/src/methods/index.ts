@@ -18,6 +18,8 @@ export interface ItemMaps {
   image: Float32Array; // (n_v) in [0, 1], split into frames by meta.frames
   text: Float32Array; // entries 0 .. nText-1 in [0, 1]: relevance of the earlier items
   nText: number;
+  /** false when the item's data hold NaN or infinite values: the map means nothing and is shown as n/a. */
+  finite?: boolean;
 }
 
 /** A method's decoded data: computes any item's maps on demand. */

@@ -54,16 +54,46 @@ function checkVisible(data: TamData): void {
   }
 }
 
+const PLAIN_OK = 1; // A_v and the shown part of R_v are finite: the map without ECI means something
+const ECI_OK = 2; // and so are s_v (NaN: no ECI context, fine), omega_v and every A_k it weighs: ECI too
+
+/**
+ * Per item, which of its maps can be trusted (PLAIN_OK | ECI_OK bits). A NaN or an infinity in an
+ * item's data would otherwise come out as a plausible-looking map (max(0, NaN) is 0, an infinite
+ * span normalises everything to 0), a silent wrong result; the view shows such an item as n/a.
+ */
+export function finiteItems(data: TamData): Uint8Array {
+  const { T, nv, A, R, omega, scale, nVisible } = data;
+  const rowFinite = (x: Float32Array, start: number, n: number) => {
+    for (let i = start; i < start + n; i++) if (!Number.isFinite(x[i])) return false;
+    return true;
+  };
+  const aOk = Uint8Array.from({ length: T }, (_, k) => (rowFinite(A, k * nv, nv) ? 1 : 0));
+  const out = new Uint8Array(T);
+  for (let v = 0; v < T; v++) {
+    if (!aOk[v] || !rowFinite(R, v * T, nVisible[v])) continue;
+    let eci = !(scale[v] === Infinity || scale[v] === -Infinity) && rowFinite(omega, v * T, T);
+    for (let k = 0; eci && k < T; k++) if (omega[v * T + k] !== 0 && !aOk[k]) eci = false;
+    out[v] = PLAIN_OK | (eci ? ECI_OK : 0);
+  }
+  return out;
+}
+
 /** Decoded TAM data and the workspace its maps are computed in (allocated once). */
 export class TamMaps implements MethodMaps {
   private readonly ws: Workspace;
+  readonly finite: Uint8Array; // finiteItems(data)
 
   constructor(readonly data: TamData) {
     this.ws = new Workspace(data.nv, data.T, data.kernel);
+    this.finite = finiteItems(data);
   }
 
   compute(item: number, params: MapSettings): ItemMaps {
-    return computeItem(this.data, item, params, this.ws);
+    const ok = this.finite[item] ?? 0;
+    const maps = computeItem(this.data, item, params, this.ws);
+    maps.finite = params.lambda === 0 ? (ok & PLAIN_OK) !== 0 : (ok & ECI_OK) !== 0;
+    return maps;
   }
 }
 

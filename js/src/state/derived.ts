@@ -21,6 +21,7 @@ interface CurrentMap {
   image: Float32Array; // (n_v) in [0, 1], split into frames by meta.frames
   text: Float32Array; // (nText) normalised relevance of items 0 .. nText-1
   nText: number;
+  finite: boolean; // false: the item's data hold NaN or infinities, its map is shown as n/a
 }
 
 /** Computes one item's map on demand and keeps the last one; a repeat request costs nothing. */
@@ -36,7 +37,7 @@ export class MapState {
     if (c && c.item === item && sameParams(c.params, params)) return c;
     const maps = this.method.maps.compute(item, params);
     this.computeCount++;
-    this.current = { item, params, image: maps.image, text: maps.text.subarray(0, maps.nText), nText: maps.nText };
+    this.current = { item, params, image: maps.image, text: maps.text.subarray(0, maps.nText), nText: maps.nText, finite: maps.finite ?? true };
     return this.current;
   }
 }

@@ -1,5 +1,6 @@
 // Synced state: the traits Python and the browser share (model.ts); the browser sets only the view traits (SyncedKey) and saves them back.
 
+import { COLORMAP_NAMES } from "../colormap";
 import type { Model, WidgetModel } from "../model";
 
 /** The data traits: set by Python only; a new value rebuilds the whole view. */
@@ -25,7 +26,33 @@ export function clamp(x: number, lo: number, hi: number): number {
 }
 
 /**
- * Sets view traits and saves them back to Python. Continuous gestures (hover, dragging a slider)
+ * A view trait's value as the browser may write it, or undefined when it must not be written: the
+ * kernel checks every value again (tam_widget/display/widget.py) and refuses a bad one, but a bad
+ * value is never sent in the first place. Numbers are clamped into range (a non-finite one is
+ * refused); `selected` must be an item index; the colour map one the widget knows; toggles booleans.
+ */
+export function checkTrait<K extends SyncedKey>(key: K, value: unknown, nItems: number): Model[K] | undefined {
+  const ok = (v: unknown) => v as Model[K];
+  switch (key) {
+    case "selected":
+      return typeof value === "number" && Number.isInteger(value) && value >= 0 && value < nItems ? ok(value) : undefined;
+    case "eci_scale":
+      return typeof value === "number" && Number.isFinite(value) ? ok(clamp(value, 0, 2)) : undefined;
+    case "opacity":
+      return typeof value === "number" && Number.isFinite(value) ? ok(clamp(value, 0, 1)) : undefined;
+    case "colormap":
+      return typeof value === "string" && (COLORMAP_NAMES as readonly string[]).includes(value) ? ok(value) : undefined;
+    case "eci":
+    case "filter":
+    case "group_words":
+      return typeof value === "boolean" ? ok(value) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Sets view traits and saves them back to Python (each value checked first: checkTrait). Continuous gestures (hover, dragging a slider)
  * save at most every `delay` ms; a discrete action or the end of a gesture saves at once.
  */
 export class TraitWriter {
@@ -34,16 +61,25 @@ export class TraitWriter {
 
   constructor(
     private readonly model: WidgetModel,
+    private readonly nItems: number,
     private readonly delay = 120,
   ) {}
 
-  set<K extends SyncedKey>(key: K, value: Model[K], { debounce = false } = {}): void {
+  /** Set and save `key`; returns false (and writes nothing) when the value is refused by checkTrait. */
+  set<K extends SyncedKey>(key: K, raw: Model[K], { debounce = false } = {}): boolean {
+    const value = checkTrait(key, raw, this.nItems);
+    if (value === undefined) {
+      const shown = typeof raw === "string" ? JSON.stringify(raw) : String(raw);
+      console.warn(`tam-widget: not setting ${key} to ${shown}: out of range or of the wrong kind.`);
+      return false;
+    }
     if (this.model.get(key) !== value) {
       this.model.set(key, value);
       this.dirty = true;
     }
     if (!debounce) this.flush();
     else if (this.dirty && this.timer === null) this.timer = setTimeout(() => this.flush(), this.delay);
+    return true;
   }
 
   /** Save now whatever is pending (nothing if nothing changed). */

@@ -22,8 +22,18 @@ export function labelled(text: string, input: HTMLElement, extra: Node[] = []): 
   return h("label", { class: "tam-control" }, [h("span", { class: "tam-control-label", text }), input, ...extra]);
 }
 
-/** Token text as shown: line breaks and tabs made visible, empty tokens marked. */
-export function displayText(text: string): string {
+/** Whether a token's text is only whitespace ("\n", " ", "\t"...): such a token is shown with visible marks. */
+export function isWhitespace(text: string): boolean {
+  return text !== "" && text.trim() === "";
+}
+
+/**
+ * Token text as shown: line breaks as ⏎; a whitespace-only token's spaces and tabs as · (it would
+ * otherwise be invisible); tabs inside other text as ⇥; an empty token as ∅. The true text stays
+ * in the data and in the tooltip.
+ */
+export function displayText(text: string, whitespace = isWhitespace(text)): string {
   if (text === "") return "∅";
-  return text.replace(/\r?\n/g, "↵").replace(/\t/g, "⇥");
+  const breaks = text.replace(/\r\n|\r|\n/g, "⏎");
+  return whitespace ? breaks.replace(/\s/g, "·") : breaks.replace(/\t/g, "⇥");
 }

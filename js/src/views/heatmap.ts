@@ -88,8 +88,9 @@ export class HeatmapPanel {
     return this.frames[this.view.frames[this.local.frames[this.index] ?? 0] ?? this.view.frames[0]];
   }
 
-  /** Colour the map (n_v values; this view's frame is sliced out) into the heat layer, then compose. */
-  draw(map: Float32Array, colormap: string, opacity: number): void {
+  /** Colour the map (n_v values; this view's frame is sliced out) into the heat layer, then compose; a map
+   * that is not finite (n/a) leaves the heat layer empty: the image alone, never a made-up map. */
+  draw(map: Float32Array, colormap: string, opacity: number, finite = true): void {
     this.opacity = opacity;
     if (!this.ctx || !this.heatCtx) return;
     if (!this.pixels || !this.words) {
@@ -97,7 +98,8 @@ export class HeatmapPanel {
       const data = this.pixels.data;
       this.words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
     }
-    this.raster(map, packedLut(colormap), this.words, this.frame.offset);
+    if (finite) this.raster(map, packedLut(colormap), this.words, this.frame.offset);
+    else this.words.fill(0); // transparent
     this.heatCtx.putImageData(this.pixels, 0, 0);
     this.compose();
   }

@@ -1,11 +1,13 @@
 /**
  * The prompt and the answer as focusable tokens (or words): click and arrow keys select, hover
- * previews, and the shown item's relevance on earlier tokens colours their background.
+ * previews, and the shown item's relevance on earlier tokens colours their background. A
+ * whitespace-only token shows visible marks (⏎, ·) and a special answer token (the end of turn,
+ * <|im_end|>) is set apart; the tooltip always holds the true text.
  */
 
 import type { ItemMeta } from "../codec";
 import { cssColor, textColor } from "../colormap";
-import { displayText, h } from "./dom";
+import { displayText, h, isWhitespace } from "./dom";
 
 /** One clickable unit: a token, or a word of consecutive tokens sharing items[].word. */
 interface TokenUnit {
@@ -14,6 +16,8 @@ interface TokenUnit {
   text: string;
   prompt: boolean;
   gap: boolean; // a space before it (words the prompt separated by skipped whitespace tokens)
+  whitespace: boolean; // every item in it is whitespace only
+  special: boolean; // every item in it is a special token
 }
 
 function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
@@ -21,14 +25,26 @@ function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
   items.forEach((it, i) => {
     const last = units[units.length - 1];
     const prev = items[i - 1];
+    const whitespace = it.whitespace ?? isWhitespace(it.text);
+    const special = Boolean(it.special);
     if (group && last && prev && prev.word === it.word && prev.prompt === it.prompt) {
       last.items.push(i);
       last.text += it.text;
+      last.whitespace &&= whitespace;
+      last.special &&= special;
     } else {
-      units.push({ first: i, items: [i], text: it.text, prompt: it.prompt, gap: Boolean(it.gap) });
+      units.push({ first: i, items: [i], text: it.text, prompt: it.prompt, gap: Boolean(it.gap), whitespace, special });
     }
   });
   return units;
+}
+
+/** What a unit is, for its class and tooltip: an answer's special token is its end of turn. */
+function unitKind(u: TokenUnit): { cls: string; note: string } {
+  if (u.special && !u.prompt) return { cls: " is-special is-end-of-turn", note: " · end of turn" };
+  if (u.special) return { cls: " is-special", note: " · special token" };
+  if (u.whitespace) return { cls: " is-whitespace", note: " · whitespace" };
+  return { cls: "", note: "" };
 }
 
 interface TokenCallbacks {
@@ -65,11 +81,12 @@ export class TokenView {
     this.nodes = this.units.map((u, k) => {
       for (const i of u.items) this.unitOf[i] = k;
       const raw = u.items.map((i) => this.items[i].text).join("");
+      const kind = unitKind(u);
       return h("span", {
-        class: "tam-token",
+        class: `tam-token${kind.cls}`,
         role: "token",
-        text: displayText(u.text),
-        attrs: { "data-index": String(u.first), role: "option", tabindex: "-1", "aria-selected": "false", title: `#${u.first} ${JSON.stringify(raw)}` },
+        text: displayText(u.text, u.whitespace),
+        attrs: { "data-index": String(u.first), role: "option", tabindex: "-1", "aria-selected": "false", title: `#${u.first} ${JSON.stringify(raw)}${kind.note}` },
       });
     });
     this.colours = this.nodes.map(() => "");
