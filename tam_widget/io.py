@@ -79,6 +79,7 @@ def read(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> di
     its method refuses (TAM: :meth:`~tam_widget.methods.tam.TAM.check_state`) is one
     ``ValueError`` naming the file and the field.
     """
+    device = _device(device)
     name = os.fspath(path)
     h, t = _open(name)
     try:
@@ -339,3 +340,11 @@ def _upgrade_v1(h: dict[str, Any], t: dict[str, torch.Tensor]) -> tuple[dict[str
     own = ("A", "E", "omega", "scale", "R", "n_visible", "classes")
     t = {renamed.get(k, f"tam.{k}" if k in own else k): v for k, v in t.items()}
     return {**h, "format": FORMAT, "method": "tam", "methods": {"tam": tam}}, t
+
+
+def _device(device: Any) -> torch.device:
+    """``device`` as a torch device, or a ValueError naming it."""
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda:0', got {device!r}.") from err

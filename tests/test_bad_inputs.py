@@ -288,6 +288,9 @@ row("files", "a tensor of the wrong shape", Raises(ValueError, r"Cannot load"))(
 row("files", "not a safetensors file", Raises(ValueError, r"not a readable \.safetensors file"))(
     lambda c: Explanation.load(_text_file())
 )
+row("files", "device='gpu9'", Raises(ValueError, r"device must be a torch device"))(
+    lambda c: Explanation.load(c.exp.save(_text_file().with_name("e.safetensors")), device="gpu9")
+)
 row("files", "a missing file", Raises(FileNotFoundError, r"no-such"))(lambda c: Explanation.load("/tmp/no-such.st"))
 
 
