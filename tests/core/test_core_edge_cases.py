@@ -90,13 +90,7 @@ def test_item_with_empty_context_has_no_eci() -> None:
 def test_token_texts_decide_repeats() -> None:
     case = _tiny()
     texts = ["same"] * case.token_ids.numel()
-    res = compute_tam(
-        case.hidden,
-        case.lm_head,
-        case.token_ids,
-        case.vision,
-        case.prompt_positions,
-        case.answer_start,
+    res = case.compute(
         token_texts=texts,
     )
     assert torch.isnan(res.scale).all()
@@ -215,13 +209,7 @@ def test_bias_enters_item_zero_argmax_and_activations() -> None:
     case = _tiny()
     bias = torch.zeros(case.lm_head.shape[0])
     bias[11] = 1e4  # makes class 11 the argmax at q_0
-    res = compute_tam(
-        case.hidden,
-        case.lm_head,
-        case.token_ids,
-        case.vision,
-        case.prompt_positions,
-        case.answer_start,
+    res = case.compute(
         lm_head_bias=bias,
     )
     assert int(res.classes[0]) == 11

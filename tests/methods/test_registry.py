@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from family_fixtures import FIXTURES
@@ -73,38 +72,6 @@ def test_files_keep_each_methods_tensors_under_its_name(exp: Explanation, tmp_pa
     back = Explanation.load(path)
     torch.testing.assert_close(back.maps().image, exp.maps().image)
     assert back.item_texts == exp.item_texts and back.views == exp.views
-
-
-def test_format_1_files_still_load(exp: Explanation, tmp_path: Path) -> None:
-    """A file written by the version before methods existed (TAM's tensors at the top level)."""
-    r = exp.tam
-    tensors = {k: getattr(r, k) for k in ("A", "E", "omega", "scale", "R", "n_visible", "classes")}
-    tensors |= {
-        "item_token_ids": r.token_ids,
-        "vision_positions": r.layout.positions,
-        "token_ids": torch.tensor(exp.token_ids),
-        "top_ids": torch.as_tensor(exp.top_ids),
-        "top_probs": torch.as_tensor(exp.top_probs, dtype=torch.float32),
-        "image_0": torch.from_numpy(np.ascontiguousarray(exp.images[0])),
-    }
-    header = {
-        "format": "tam-widget/explanation/1",
-        **{k: getattr(exp, k) for k in ("tokens", "special", "words", "prompt_positions", "answer_start", "text")},
-        "n_images": 1,
-        "grids": r.layout.to_json(),
-        "n_prompt": r.n_prompt,
-        "n_answer": r.n_answer,
-        "kernel": r.kernel,
-        "top_texts": exp.top_texts,
-        "views": [{"image": v.image, "kind": v.kind, "grid": list(v.grid), "box": list(v.box)} for v in exp.views],
-        "meta": exp.meta,
-    }
-    path = tmp_path / "v1.safetensors"
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(path), metadata={"tam_widget": json.dumps(header)})
-    back = Explanation.load(path)
-    assert back.method == "tam"
-    torch.testing.assert_close(back.maps(0.5).image, exp.maps(0.5).image)
-    assert back.item_texts == exp.item_texts
 
 
 def test_unknown_format_and_method_are_refused(exp: Explanation, tmp_path: Path) -> None:
