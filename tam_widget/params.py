@@ -19,7 +19,7 @@ import numpy as np
 KERNEL_MAX = 15  # the rank Gaussian filter builds kernel**2 shifted copies of the maps: bounded memory
 TOP_K_MAX = 100
 ECI_SCALE_RANGE = (0.0, 2.0)
-COLORMAPS = ("jet", "viridis")
+COLORMAPS = ("jet", "viridis", "inferno")  # jet: the paper's; viridis, inferno: perceptually uniform
 
 
 def integer(name: str, value: Any, lo: int | None = None, hi: int | None = None, what: str = "") -> int:

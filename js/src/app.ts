@@ -15,6 +15,7 @@ import { h } from "./views/dom";
 import { HeatmapPanel } from "./views/heatmap";
 import { ImageStore } from "./views/images";
 import { Legend } from "./views/legend";
+import { SignalStrip } from "./views/signal";
 import { fileName, savePng } from "./views/save";
 import { TokenView } from "./views/tokens";
 
@@ -28,8 +29,13 @@ const REDRAW: Record<SyncedKey, Redraw> = {
   filter: "map",
   group_words: "map",
   colormap: "colour",
+  smooth: "colour",
   opacity: "opacity",
+  show_original: "opacity",
 };
+
+/** A shown map whose normalised values spread less than this is flat: nothing to localise. */
+const FLAT_SPREAD = 1e-6;
 
 /** What `snapshot()` returns (tests and debugging read it through the root element's `tam`). */
 export interface Snapshot {
@@ -39,6 +45,7 @@ export interface Snapshot {
   image: number[]; // (n_v) in [0, 1]
   text: number[]; // relevance of the earlier items
   finite: boolean; // false: the item's data hold NaN or infinities, the map is shown as n/a (not drawn)
+  flat: boolean; // no visual signal: below the noise floor or no spread; not drawn, said on the canvas
 }
 
 export class App {
@@ -51,6 +58,7 @@ export class App {
   private readonly tokens: TokenView;
   private readonly panels: HeatmapPanel[];
   private readonly candidates: CandidatesView;
+  private readonly strip: SignalStrip;
   private readonly legend = new Legend();
   private readonly notice = h("p", { class: "tam-notice", role: "map-notice", attrs: { hidden: "" } });
   private readonly controls: Controls;
@@ -67,10 +75,12 @@ export class App {
     this.local = new LocalState(this.meta.views.length);
     this.writer = new TraitWriter(model, this.meta.items.length);
     this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
-    this.tokens = new TokenView(this.meta.items, {
-      select: (item) => this.writer.set("selected", item),
-      hover: (item) => this.local.setHover(item),
-    });
+    const pick = {
+      select: (item: number) => this.writer.set("selected", item),
+      hover: (item: number | null) => this.local.setHover(item),
+    };
+    this.tokens = new TokenView(this.meta.items, pick, (item) => this.belowFloor(item));
+    this.strip = new SignalStrip(this.meta, pick);
     this.panels = this.meta.views.map((view, i) => {
       const image = this.meta.images[view.image] ?? { first: 0, frames: 1, height: 1, width: 1 };
       return new HeatmapPanel(view, i, image, this.meta.frames, this.local, this.images);
@@ -81,7 +91,7 @@ export class App {
       h("div", { class: "tam-main" }, [
         // the notice lies over the panels: showing it moves nothing (a hovered token stays under the pointer)
         h("div", { class: "tam-left" }, [h("div", { class: "tam-panels" }, [...this.panels.map((p) => p.el), this.notice]), this.controls.el]),
-        h("div", { class: "tam-right" }, [this.tokens.el, this.legend.el, this.candidates.el]),
+        h("div", { class: "tam-right" }, [this.tokens.el, this.strip.el, this.legend.el, this.candidates.el]),
       ]),
     );
     for (const key of Object.keys(REDRAW) as SyncedKey[]) {
@@ -106,6 +116,8 @@ export class App {
     const colormap = String(this.model.get("colormap"));
     const opacity = clamp(Number(this.model.get("opacity")), 0, 1);
     this.controls.update();
+    const original = Boolean(this.model.get("show_original"));
+    for (const p of this.panels) p.setOriginal(original);
     if (what === "opacity") return this.compose(opacity);
     const group = Boolean(this.model.get("group_words"));
     if (group !== this.grouped) {
@@ -117,8 +129,36 @@ export class App {
     this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, colormap);
     this.legend.update(colormap);
     this.candidates.update(shown);
-    this.showNotice(map.finite ? "" : `Map n/a: the data of item ${shown} hold NaN or infinite values (a float16 model may have overflowed).`);
-    for (const p of this.panels) p.draw(map.image, colormap, opacity, map.finite);
+    this.strip.update(this.selected);
+    const flat = map.finite && this.isFlat(shown, map.image);
+    this.showNotice(
+      !map.finite
+        ? `Map n/a: the data of item ${shown} hold NaN or infinite values (a float16 model may have overflowed).`
+        : flat
+          ? `No visual signal: ${JSON.stringify(this.meta.items[shown]?.text ?? "")} did not look at the image (its map is flat or below the noise floor).`
+          : "",
+    );
+    const smooth = this.model.get("smooth") !== false;
+    for (const p of this.panels) p.draw(map.image, colormap, opacity, map.finite && !flat, smooth);
+  }
+
+  /** Below the noise floor (meta.signal, tam_widget/display/signal.py): raw peak < floor x the answer's largest. */
+  private belowFloor(item: number): boolean {
+    const s = this.meta.signal;
+    return Boolean(s) && item < (s?.strength.length ?? 0) && !(Number(s?.strength[item]) >= Number(s?.floor));
+  }
+
+  /** No visual signal: below the noise floor, or a normalised map without spread (all one value). */
+  private isFlat(item: number, image: Float32Array): boolean {
+    if (this.belowFloor(item)) return true;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < image.length; i++) {
+      const v = image[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return !(hi - lo >= FLAT_SPREAD);
   }
 
   private showNotice(text: string): void {
@@ -137,6 +177,7 @@ export class App {
       image: Array.from(map.image),
       text: Array.from(map.text),
       finite: map.finite,
+      flat: map.finite && this.isFlat(shown, map.image),
     };
   }
 
@@ -144,6 +185,7 @@ export class App {
     for (const fn of this.cleanups) fn();
     this.writer.dispose();
     this.tokens.dispose();
+    this.strip.dispose();
     this.controls.dispose();
     this.images.dispose();
   }

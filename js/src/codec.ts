@@ -83,6 +83,13 @@ export interface WireMeta {
   text: string;
   model: string;
   family: string;
+  signal?: SignalMeta | null; // absent in pages made before it existed, null without TAM
+}
+
+/** Each item's visual-signal strength (raw map peak / the answer's largest, tam_widget/display/signal.py) and the noise floor. */
+export interface SignalMeta {
+  strength: number[];
+  floor: number;
 }
 
 /** What every method's maps are shaped by: T items, n_v vision cells split into frames. */

@@ -2,13 +2,26 @@
  * Colour maps as 256-entry RGB lookup tables, indexed by the u8 value floor(255 * x).
  *
  * jet: OpenCV's COLORMAP_JET (what the paper's figures use), taken from cv2.applyColorMap on
- * 0..255 (OpenCV 5.0) and converted to RGB. viridis: matplotlib's, rounded to u8 (OpenCV's
- * COLORMAP_VIRIDIS gives the same bytes). Stored as hex so the tables are exact.
+ * 0..255 (OpenCV 5.0) and converted to RGB. viridis and inferno: matplotlib's (_cm_listed.py),
+ * each channel round(255 * c) (OpenCV's COLORMAP_VIRIDIS gives the same bytes). Stored as hex so
+ * the tables are exact. jet stays the default (the paper's); viridis and inferno are perceptually
+ * uniform.
+ *
+ * The heat layer's alpha follows the value (alpha()): low values are clear, so the image's own
+ * colours show wherever the map is low; the opacity trait scales the largest alpha.
  */
 
-export type ColormapName = "jet" | "viridis";
+export type ColormapName = "jet" | "viridis" | "inferno";
 
-export const COLORMAP_NAMES: readonly ColormapName[] = ["jet", "viridis"];
+export const COLORMAP_NAMES: readonly ColormapName[] = ["jet", "viridis", "inferno"];
+
+/** Values at or above this are drawn at full alpha (times the opacity); below, alpha falls linearly to 0 at 0. */
+export const ALPHA_FULL = 0.5;
+
+/** The heat layer's alpha (before the opacity) of a value in [0, 1]: min(1, x / ALPHA_FULL); 0 for 0 and NaN. */
+export function alpha(x: number): number {
+  return x > 0 ? Math.min(1, x / ALPHA_FULL) : 0;
+}
 
 const JET_HEX =
   "00008000008400008800008c00009000009400009800009c0000a00000a40000a80000ac0000b00000b40000b80000bc" +
@@ -46,18 +59,40 @@ const VIRIDIS_HEX =
   "addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e020cae11fcde11dd0e11cd2e21bd5e21a" +
   "d8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725";
 
+const INFERNO_HEX =
+  "00000401000501010601010802010a02020c02020e03021004031204031405041706041907051b08051d09061f0a0722" +
+  "0b07240c08260d08290e092b10092d110a30120a32140b34150b37160b39180c3c190c3e1b0c411c0c431e0c451f0c48" +
+  "210c4a230c4c240c4f260c51280b53290b552b0b572d0b592f0a5b310a5c320a5e340a5f3609613809623909633b0964" +
+  "3d09653e0966400a67420a68440a68450a69470b6a490b6a4a0c6b4c0c6b4d0d6c4f0d6c510e6c520e6d540f6d550f6d" +
+  "57106e59106e5a116e5c126e5d126e5f136e61136e62146e64156e65156e67166e69166e6a176e6c186e6d186e6f196e" +
+  "71196e721a6e741a6e751b6e771c6d781c6d7a1d6d7c1d6d7d1e6d7f1e6c801f6c82206c84206b85216b87216b88226a" +
+  "8a226a8c23698d23698f24699025689225689326679526679727669827669a28659b29649d29649f2a63a02a63a22b62" +
+  "a32c61a52c60a62d60a82e5fa92e5eab2f5ead305dae305cb0315bb1325ab3325ab43359b63458b73557b93556ba3655" +
+  "bc3754bd3853bf3952c03a51c13a50c33b4fc43c4ec63d4dc73e4cc83f4bca404acb4149cc4248ce4347cf4446d04545" +
+  "d24644d34743d44842d54a41d74b3fd84c3ed94d3dda4e3cdb503bdd513ade5238df5337e05536e15635e25734e35933" +
+  "e45a31e55c30e65d2fe75e2ee8602de9612bea632aeb6429eb6628ec6726ed6925ee6a24ef6c23ef6e21f06f20f1711f" +
+  "f1731df2741cf3761bf37819f47918f57b17f57d15f67e14f68013f78212f78410f8850ff8870ef8890cf98b0bf98c0a" +
+  "f98e09fa9008fa9207fa9407fb9606fb9706fb9906fb9b06fb9d07fc9f07fca108fca309fca50afca60cfca80dfcaa0f" +
+  "fcac11fcae12fcb014fcb216fcb418fbb61afbb81dfbba1ffbbc21fbbe23fac026fac228fac42afac62df9c72ff9c932" +
+  "f9cb35f8cd37f8cf3af7d13df7d340f6d543f6d746f5d949f5db4cf4dd4ff4df53f4e156f3e35af3e55df2e661f2e865" +
+  "f2ea69f1ec6df1ed71f1ef75f1f179f2f27df2f482f3f586f3f68af4f88ef5f992f6fa96f8fb9af9fc9dfafda1fcffa4";
+
 function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
 
-const TABLES: Record<ColormapName, Uint8Array> = { jet: fromHex(JET_HEX), viridis: fromHex(VIRIDIS_HEX) };
+const TABLES: Record<ColormapName, Uint8Array> = { jet: fromHex(JET_HEX), viridis: fromHex(VIRIDIS_HEX), inferno: fromHex(INFERNO_HEX) };
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const PACKED = new Map<ColormapName, Uint32Array>();
 
-/** The table as 256 opaque RGBA pixels packed for a Uint32Array view of ImageData (one store per pixel). */
+/**
+ * The table as 256 RGBA pixels packed for a Uint32Array view of ImageData (one store per pixel),
+ * entry i with alpha round(255 * alpha(i / 255)). ImageData is not premultiplied, so the colour stays
+ * the table's and only its weight over the image falls with the value.
+ */
 export function packedLut(name: string): Uint32Array {
   const key: ColormapName = isColormap(name) ? name : "jet";
   let out = PACKED.get(key);
@@ -66,7 +101,8 @@ export function packedLut(name: string): Uint32Array {
     out = new Uint32Array(256);
     for (let i = 0; i < 256; i++) {
       const [r, g, b] = [t[3 * i], t[3 * i + 1], t[3 * i + 2]];
-      out[i] = LITTLE_ENDIAN ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+      const a = Math.round(255 * alpha(i / 255));
+      out[i] = LITTLE_ENDIAN ? ((a << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | a) >>> 0;
     }
     PACKED.set(key, out);
   }
@@ -74,7 +110,7 @@ export function packedLut(name: string): Uint32Array {
 }
 
 function isColormap(name: unknown): name is ColormapName {
-  return name === "jet" || name === "viridis";
+  return (COLORMAP_NAMES as readonly unknown[]).includes(name);
 }
 
 /** The (256 * 3) RGB table; an unknown name falls back to jet. */

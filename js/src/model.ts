@@ -15,7 +15,7 @@ export interface Model {
   _meta: WireMeta;
   /** One PNG per image or video frame (meta.images[i] says which); read-only in the browser. */
   _images: DataView[];
-  /** Index of the selected item (default: the first answer item, n_prompt). */
+  /** Index of the selected item (default: the answer item with the strongest visual signal, widget.py first_item). */
   selected: number;
   /** ECI scale lambda, 0..2: 1 is TAM, 0 switches ECI off. */
   eci_scale: number;
@@ -23,11 +23,15 @@ export interface Model {
   eci: boolean;
   /** Rank Gaussian filter on or off. */
   filter: boolean;
-  /** Heatmap opacity over the image, 0..1 (default 0.5). */
+  /** The heatmap's largest opacity over the image, 0..1 (default 0.5): each cell's alpha follows its value. */
   opacity: number;
   colormap: ColormapName;
   /** Show the text grouped into words (items[].word) instead of tokens. */
   group_words: boolean;
+  /** Bilinear upsampling of the map (default true); false: one block per vision token. */
+  smooth: boolean;
+  /** Show the original image beside the overlay (default false). */
+  show_original: boolean;
 }
 
 export type WidgetModel = AnyModel<Model>;

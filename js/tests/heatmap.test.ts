@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ViewMeta } from "../src/codec";
-import { lut } from "../src/colormap";
+import { alpha, lut } from "../src/colormap";
 import { LocalState } from "../src/state/local";
-import { axis, HeatmapPanel } from "../src/views/heatmap";
+import { axis, HeatmapPanel, nearestAxis } from "../src/views/heatmap";
 import { ImageStore } from "../src/views/images";
 import { compose, fileName } from "../src/views/save";
 import { installMockCanvas } from "./mock-canvas";
@@ -22,7 +22,8 @@ function panel(grid: [number, number], box: number[], size = 100) {
 }
 
 const pixel = (img: ImageData, x: number, y: number) => [...img.data.slice(4 * (y * img.width + x), 4 * (y * img.width + x) + 4)];
-const jet = (i: number) => [...lut("jet").slice(3 * i, 3 * i + 3), 255];
+// the table's colour with the alpha rule's alpha (colormap.ts alpha(): clear at 0, full from ALPHA_FULL up)
+const jet = (i: number) => [...lut("jet").slice(3 * i, 3 * i + 3), Math.round(255 * alpha(i / 255))];
 
 describe("heatmap", () => {
   it("maps pixel centres into grid cells, clamping at the edges", () => {
@@ -43,6 +44,33 @@ describe("heatmap", () => {
     const u = 255.5 / 256;
     const v = (u - 0.5) * 2 - 0.5; // grid coordinate of the last pixel, between the two columns
     expect(pixel(img, 255, 100)).toEqual(jet(Math.floor(v * 255)));
+  });
+
+  it("draws blocky cells when not smooth: one value per grid cell, a step between them", () => {
+    const { p, heat } = panel([1, 2], [0, 0, 1, 1]);
+    p.draw(Float32Array.from([0.2, 1]), "jet", 1, true, false);
+    const row = Array.from({ length: 256 }, (_, x) => pixel(heat.images[0], x, 0));
+    expect(row.slice(0, 128).every((px) => px.join() === jet(Math.floor(0.2 * 255)).join())).toBe(true);
+    expect(row.slice(128).every((px) => px.join() === jet(255).join())).toBe(true);
+    p.draw(Float32Array.from([0.2, 1]), "jet", 1, true, true); // the same ImageData, redrawn
+    expect(pixel(heat.images[1], 127, 0)).not.toEqual(row[127]); // smooth: between the two cells
+    expect(pixel(heat.images[1], 160, 0)).not.toEqual(row[160]);
+    const n = nearestAxis(4, 2, 0, 1);
+    expect([[...n.i0], [...n.t]]).toEqual([[0, 0, 1, 1], [0, 0, 0, 0]]);
+  });
+
+  it("leaves the heat layer clear where the map is not drawn (n/a, or no visual signal)", () => {
+    const { p, heat } = panel([1, 2], [0, 0, 1, 1]);
+    p.draw(Float32Array.from([1, 1]), "jet", 1, false);
+    expect(heat.images[0].data.every((b) => b === 0)).toBe(true);
+  });
+
+  it("shows the original image beside the overlay only when asked", () => {
+    const { p } = panel([1, 2], [0, 0, 1, 1]);
+    expect(p.original.hidden).toBe(true);
+    p.setOriginal(true);
+    expect(p.original.hidden).toBe(false);
+    expect([p.original.width, p.original.height]).toEqual([p.canvas.width, p.canvas.height]);
   });
 
   it("is smooth: values rise monotonically between two cells", () => {

@@ -183,6 +183,8 @@ export function fakeModel(c: Case, traits: Partial<Model> = {}): FakeModel {
     opacity: 0.5,
     colormap: "jet",
     group_words: false,
+    smooth: true,
+    show_original: false,
     ...traits,
   });
 }

@@ -23,6 +23,7 @@ import traitlets
 
 from .. import params
 from .bundle import MISSING, STATIC, bundle
+from .signal import NOISE_FLOOR, strength
 from .wire import encode
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ CHECKS: dict[str, Callable[[Any, int], Any]] = {
     "opacity": lambda v, n: params.opacity(v),
     "colormap": lambda v, n: params.colormap(v),
     "group_words": lambda v, n: params.flag("group_words", v),
+    "smooth": lambda v, n: params.flag("smooth", v),
+    "show_original": lambda v, n: params.flag("show_original", v),
 }
 
 # Private synced traits the browser may write: ipywidgets' own view counter (off unless Python turns it on).
@@ -107,9 +110,15 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
     eci_scale = _Float(1.0, help="ECI scale lambda in [0, 2]: 1 is TAM, 0 turns ECI off").tag(sync=True)
     eci = _Bool(True, help="Apply estimated causal inference (off: CAM + filter)").tag(sync=True)
     filter = _Bool(True, help="Apply the rank Gaussian filter").tag(sync=True)
-    opacity = _Float(0.5, help="Heatmap opacity over the image, in [0, 1]").tag(sync=True)
-    colormap = _Unicode("jet", help="'jet' (as in the paper) or 'viridis' (perceptually uniform)").tag(sync=True)
+    opacity = _Float(
+        0.5, help="The heatmap's largest opacity over the image, in [0, 1]: a cell's alpha follows its value (0: clear)"
+    ).tag(sync=True)
+    colormap = _Unicode("jet", help="'jet' (as in the paper), 'viridis' or 'inferno' (perceptually uniform)").tag(
+        sync=True
+    )
     group_words = _Bool(False, help="Show tokens grouped into words").tag(sync=True)
+    smooth = _Bool(True, help="Upsample the map bilinearly (False: one block per vision token)").tag(sync=True)
+    show_original = _Bool(False, help="Show the original image beside the overlay").tag(sync=True)
 
     def __init__(self, explanation: Explanation, **kwargs: Any) -> None:
         _check_explanation(explanation)
@@ -194,8 +203,21 @@ def view_defaults(explanation: Explanation) -> dict[str, Any]:
 
 
 def first_item(explanation: Explanation) -> int:
-    """The item shown first: the first answer token, else item 0."""
-    return explanation.n_prompt if explanation.n_answer else 0
+    """The item shown first: the answer token with the strongest visual signal (the largest raw-map peak,
+    :func:`~tam_widget.display.signal.strength`), special tokens (the end of turn) left out; the first
+    answer token when every answer token is below the noise floor or there is no TAM result; item 0
+    without an answer."""
+    if not explanation.n_answer:
+        return 0
+    start = explanation.n_prompt
+    s = strength(explanation)
+    if s is None:
+        return start
+    answer = range(start, start + explanation.n_answer)
+    special = explanation.special
+    positions = explanation.item_positions
+    shown = [i for i in answer if not special[positions[i]] and s[i] >= NOISE_FLOOR]
+    return max(shown, key=lambda i: (s[i], -i)) if shown else start  # ties: the earliest
 
 
 def _check_explanation(explanation: Any) -> None:

@@ -8,7 +8,8 @@ is little-endian at a 4-byte aligned ``offset`` into the one buffer; ``meta["met
 method shown first. What each method sends is its ``wire_arrays`` (TAM: ``A`` (T, n_v), ``omega``
 and ``R`` (T, T), ``scale`` (T,) float32, ``n_visible`` (T,) int32; the browser forms
 ``E_v = omega_v @ A`` itself). The rest of the metadata (items, views, frames, candidates,
-images) is the same for every method.
+images, and ``signal``: each item's visual-signal strength and the noise floor, :mod:`.signal`)
+is the same for every method.
 
 The metadata is strict JSON (``JSON.parse`` refuses ``NaN``): a non-finite probability crosses as
 the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (``Number()`` of it in the browser), and
@@ -31,6 +32,7 @@ from PIL import Image
 
 from ..core.layout import VisionLayout
 from ..methods import get_method
+from .signal import NOISE_FLOOR, strength
 
 if TYPE_CHECKING:
     from ..explanation import Explanation
@@ -84,6 +86,7 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
         "text": exp.text,
         "model": str(exp.meta.get("model", "")),
         "family": str(exp.meta.get("family", "")),
+        "signal": _signal(exp),
     }
     _warn_non_finite(exp, meta, arrays_by_method)
     try:
@@ -99,6 +102,14 @@ def wire_number(x: float) -> WireNumber:
     if math.isfinite(x):
         return x
     return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def _signal(exp: Explanation) -> dict[str, Any] | None:
+    """Each item's visual-signal strength in [0, 1] and the noise floor (:mod:`.signal`); ``None`` without TAM."""
+    s = strength(exp)
+    if s is None:
+        return None
+    return {"strength": [round(float(x), 6) for x in s], "floor": NOISE_FLOOR}
 
 
 def _chosen(exp: Explanation) -> list[dict[str, Any]]:

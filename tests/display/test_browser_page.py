@@ -255,7 +255,8 @@ def test_nasty_token_text_stays_text(browser: Any, demo_exp: Explanation, tmp_pa
         tokens[p] = text
     top = [[NASTY[(i + k) % len(NASTY)] for k in range(3)] for i in range(demo_exp.n_answer)]
     nasty = dataclasses.replace(demo_exp, tokens=tokens, top_texts=top, text="".join(NASTY))
-    page, guard = open_page(browser, nasty.save_html(tmp_path / "nasty.html"))
+    # on the first answer token, whose candidates start with NASTY[0] (the page would open on the strongest)
+    page, guard = open_page(browser, nasty.save_html(tmp_path / "nasty.html", selected=demo_exp.n_prompt))
     shown = page.locator('[data-role="token"]').all_text_contents()[demo_exp.n_prompt :]
     assert shown[: len(NASTY)] == NASTY
     assert page.locator(".tam-widget img, .tam-widget b").count() == 0
@@ -325,7 +326,7 @@ def test_non_finite_numbers_open_the_page_and_show_as_na(browser: Any, demo_exp:
     screenshot(page, "non-finite-map")
     page.evaluate("() => window.tamModel.set('opacity', 0)")
     assert np.array_equal(canvas_pixels(page), heat_at_1)  # no heat drawn: the image alone
-    page.locator(f'[data-role="token"][data-index="{P}"]').click()  # a clean item: its map again
+    page.locator(f'[data-role="token"][data-index="{P + 1}"]').click()  # a clean item with signal: its map again
     assert page.evaluate(SNAPSHOT)["finite"] is True and not notice.is_visible()
     assert page.evaluate(VIOLATIONS) == []
     guard.check()
@@ -377,17 +378,171 @@ def test_end_of_turn_whitespace_and_chosen_tokens(browser: Any, demo_exp: Explan
     chosen = np.full(demo_exp.n_answer, 0.9, np.float32)
     chosen[0] = 0.003
     exp = dataclasses.replace(demo_exp, tokens=tokens, special=special, top_ids=top_ids, chosen_probs=chosen)
-    page, guard = open_page(browser, exp.save_html(tmp_path / "p.html"))
+    page, guard = open_page(browser, exp.save_html(tmp_path / "p.html", selected=demo_exp.n_prompt))
     token = page.locator('[data-role="token"]')
     assert token.nth(1).inner_text() == "⏎" and token.nth(2).inner_text() == "·"
-    assert token.nth(1).get_attribute("title") == '#1 "\\n" · whitespace'
+    # the demo's prompt tokens have all-zero raw maps: below the noise floor
+    assert token.nth(1).get_attribute("title") == '#1 "\\n" · whitespace · no visual signal'
     end = token.nth(token.count() - 1)
     assert "is-end-of-turn" in (end.get_attribute("class") or "") and end.inner_text() == "<|im_end|>"
-    assert (end.get_attribute("title") or "").endswith("end of turn")
+    assert (end.get_attribute("title") or "").endswith("end of turn · no visual signal")
     caps = "() => getComputedStyle(document.querySelector('.is-end-of-turn')).fontVariantCaps"
     assert page.evaluate(caps) == "small-caps"
     row = page.locator("[data-role='chosen']")  # the first answer token: not among the top k
     assert row.inner_text().replace("\n", "").startswith("chosen:") and row.inner_text().strip().endswith("0.3%")
     screenshot(page, "end-of-turn-whitespace-chosen")
+    guard.check()
+    page.context.close()
+
+
+# -- issue 12: the image stays readable, the first view says something -------------------------------
+
+ORIGINAL_PIXELS = """() => { const c = document.querySelector('[data-role="original"]');
+    return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }"""
+
+
+def original_pixels(page: Any) -> np.ndarray:
+    w, h, values = page.evaluate(ORIGINAL_PIXELS)
+    return np.asarray(values, np.uint8).reshape(h, w, 4)
+
+
+def colour(name: str, v: float) -> tuple[int, ...]:
+    """The colour js/src/colormap.ts draws for ``v`` (its hex table at floor(255 v))."""
+    import re
+
+    ts = (Path(__file__).resolve().parents[2] / "js" / "src" / "colormap.ts").read_text()
+    found = re.search(rf"const {name.upper()}_HEX =(.*?);", ts, re.S)
+    assert found, name
+    table = bytes.fromhex("".join(re.findall(r'"([0-9a-f]+)"', found.group(1))))
+    i = min(255, max(0, int(np.floor(v * 255))))
+    return tuple(table[3 * i : 3 * i + 3])
+
+
+def cell_centre(cell: tuple[int, int], grid: tuple[int, int], shape: tuple[int, ...]) -> tuple[int, int]:
+    return int((cell[0] + 0.5) * shape[0] / grid[0]), int((cell[1] + 0.5) * shape[1] / grid[1])
+
+
+def test_the_image_shows_its_true_colours_where_the_map_is_low(
+    browser: Any, demo_exp: Explanation, tmp_path: Path
+) -> None:
+    from tam_widget.display.widget import first_item
+
+    item = first_item(demo_exp)
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html", opacity=1.0, selected=item))
+    snap = page.evaluate(SNAPSHOT)
+    assert snap["shown"] == item and not snap["flat"]
+    grid_hw = demo_exp.views[0].grid
+    grid = np.asarray(snap["image"]).reshape(grid_hw)
+    canvas = canvas_pixels(page)
+    image = demo_exp.images[0]
+    assert canvas.shape[:2] == image.shape[:2]  # drawn 1:1, so a canvas pixel is an image pixel
+    # low cells: the cell and its neighbours are 0, so the bilinear map is 0 at the cell's centre
+    padded = np.pad(grid, 1, constant_values=1.0)
+    low = [
+        (y, x) for y in range(grid.shape[0]) for x in range(grid.shape[1]) if padded[y : y + 3, x : x + 3].max() < 1e-6
+    ]
+    assert low
+    # of those, the most colourful image pixel (an object, not the background)
+    saturation = [int(np.ptp(image[cell_centre(c, grid_hw, image.shape)].astype(int))) for c in low]
+    cell = low[int(np.argmax(saturation))]
+    y, x = cell_centre(cell, grid_hw, canvas.shape)
+    got, want = canvas[y, x, :3].astype(int), image[y, x].astype(int)
+    assert np.abs(got - want).max() <= 3, (cell, got, want)  # opacity 1, yet the image's own colour
+    # where the map is high the map's colour covers the image (jet's red at the hottest cell)
+    hot = np.unravel_index(grid.argmax(), grid.shape)
+    hy, hx = cell_centre((int(hot[0]), int(hot[1])), grid_hw, canvas.shape)
+    r, _, b = canvas[hy, hx, :3].astype(int)
+    assert r - b > 100 and np.abs(canvas[hy, hx, :3].astype(int) - image[hy, hx].astype(int)).max() > 60
+    screenshot(page, "readable-opacity-1")
+    guard.check()
+    page.context.close()
+
+
+def test_smooth_blocky_inferno_and_the_original(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:
+    from tam_widget.display.widget import first_item
+
+    item = first_item(demo_exp)
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html", opacity=1.0, selected=item))
+    grid_hw = demo_exp.views[0].grid
+    grid = np.asarray(page.evaluate(SNAPSHOT)["image"]).reshape(grid_hw)
+    smooth = canvas_pixels(page)
+    page.locator('[data-role="smooth"]').uncheck()
+    assert page.evaluate("() => window.tamModel.get('smooth')") is False
+    blocky = canvas_pixels(page)
+    assert np.abs(smooth.astype(int) - blocky.astype(int)).mean() > 1.0
+    # blocky: the hottest cell (value 1: full alpha) is one colour from edge to edge
+    hot = np.unravel_index(grid.argmax(), grid.shape)
+    ch, cw = blocky.shape[:2]
+    y0, y1 = int(np.ceil(hot[0] * ch / grid_hw[0])), int(np.floor((hot[0] + 1) * ch / grid_hw[0]))
+    x0, x1 = int(np.ceil(hot[1] * cw / grid_hw[1])), int(np.floor((hot[1] + 1) * cw / grid_hw[1]))
+    block = blocky[y0:y1, x0:x1, :3].reshape(-1, 3)
+    v = float(grid.max())
+    assert v >= 0.5  # full alpha (colormap.ts ALPHA_FULL): the table's colour exactly
+    assert (block == block[0]).all() and tuple(block[0]) == colour("jet", v)
+    assert len({tuple(p) for p in smooth[y0:y1, x0:x1, :3].reshape(-1, 3)}) > 1  # smooth: a gradient
+    # inferno draws with its own table (matplotlib's: black, purple, orange, pale yellow)
+    page.locator('[data-role="colormap"]').select_option("inferno")
+    assert page.evaluate("() => window.tamModel.get('colormap')") == "inferno"
+    inferno = canvas_pixels(page)
+    assert colour("inferno", 0) == (0, 0, 4) and colour("inferno", 1) == (252, 255, 164)
+    assert tuple(inferno[(y0 + y1) // 2, (x0 + x1) // 2, :3]) == colour("inferno", v)
+    # the original beside the overlay, under a toggle
+    original = page.locator('[data-role="original"]')
+    assert not original.is_visible()
+    page.locator('[data-role="show-original"]').check()
+    assert original.is_visible() and page.evaluate("() => window.tamModel.get('show_original')") is True
+    shown = original_pixels(page)
+    assert np.abs(shown[..., :3].astype(int) - demo_exp.images[0].astype(int)).max() <= 3  # the image itself
+    assert (shown[..., 3] == 255).all()
+    screenshot(page, "readable-inferno-blocky-original")
+    page.locator('[data-role="show-original"]').uncheck()
+    assert not original.is_visible()
+    guard.check()
+    page.context.close()
+
+
+def test_the_page_opens_on_a_token_with_signal_and_says_when_there_is_none(
+    browser: Any, demo_exp: Explanation, tmp_path: Path
+) -> None:
+    from tam_widget.display.signal import strength
+
+    P, N = demo_exp.n_prompt, demo_exp.n_answer
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html"))  # no `selected`: the default
+    snap = page.evaluate(SNAPSHOT)
+    first = page.locator(".tam-token.is-selected")
+    assert snap["selected"] > P and first.inner_text().strip() in COLOURS  # not the first "a"
+    assert not snap["flat"] and max(snap["image"]) - min(snap["image"]) > 0.5
+    notice = page.locator("[data-role='map-notice']")
+    assert not notice.is_visible()
+    screenshot(page, "first-view")
+    # the first "a": below the noise floor, said on the canvas, muted in the text, nothing drawn
+    s = strength(demo_exp)
+    assert s is not None and s[P] < 0.01
+    page.locator(f'[data-role="token"][data-index="{P}"]').click()
+    page.mouse.move(0, 0)
+    snap = page.evaluate(SNAPSHOT)
+    assert (snap["shown"], snap["flat"]) == (P, True)
+    assert notice.is_visible() and "No visual signal" in notice.inner_text()
+    token = page.locator(f'[data-role="token"][data-index="{P}"]')
+    assert "is-flat" in (token.get_attribute("class") or "")
+    assert float(page.evaluate("(el) => getComputedStyle(el).opacity", token.element_handle())) < 0.8
+    strong = page.locator(f'[data-role="token"][data-index="{snap["selected"] + 1}"]')
+    assert "is-flat" not in (page.locator(".tam-token").nth(int(np.argmax(s))).get_attribute("class") or "")
+    assert strong.count() == 1
+    page.evaluate("() => window.tamModel.set('show_original', true)")
+    overlay, original = canvas_pixels(page), original_pixels(page)
+    assert np.array_equal(overlay, original)  # no heat at all: the image alone
+    screenshot(page, "no-visual-signal")
+    # the strip: one bar per answer token, flat ones muted, a click selects
+    bars = page.locator('[data-role="signal-bar"]')
+    assert bars.count() == N
+    flat = [i for i in range(N) if "is-flat" in (bars.nth(i).get_attribute("class") or "")]
+    assert flat == [i for i in range(N) if s[P + i] < 0.01]
+    blue = next(i for i in range(P, P + N) if demo_exp.item_texts[i].strip() == "blue")
+    bars.nth(blue - P).click()
+    assert page.evaluate(SELECTED) == blue
+    assert "is-selected" in (bars.nth(blue - P).get_attribute("class") or "")
+    page.mouse.move(0, 0)
+    assert page.evaluate(SNAPSHOT)["shown"] == blue and not notice.is_visible()
     guard.check()
     page.context.close()

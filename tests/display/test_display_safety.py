@@ -41,11 +41,13 @@ BAD_VIEW = [
     ("eci_scale", None, TypeError, r"eci_scale must be a number in \[0\.0, 2\.0\], got None \(NoneType\)"),
     ("opacity", -0.1, ValueError, r"opacity must be a finite number in \[0\.0, 1\.0\], got -0\.1"),
     ("opacity", True, TypeError, r"opacity must be a number in \[0\.0, 1\.0\], got True \(bool\)"),
-    ("colormap", "hot", ValueError, r"colormap must be one of \['jet', 'viridis'\], got 'hot'"),
-    ("colormap", None, ValueError, r"colormap must be one of \['jet', 'viridis'\], got None"),
+    ("colormap", "hot", ValueError, r"colormap must be one of \['jet', 'viridis', 'inferno'\], got 'hot'"),
+    ("colormap", None, ValueError, r"colormap must be one of \['jet', 'viridis', 'inferno'\], got None"),
     ("eci", 1, TypeError, r"eci must be True or False, got 1 \(int\)"),
     ("filter", "no", TypeError, r"filter must be True or False, got 'no' \(str\)"),
     ("group_words", None, TypeError, r"group_words must be True or False, got None \(NoneType\)"),
+    ("smooth", "yes", TypeError, r"smooth must be True or False, got 'yes' \(str\)"),
+    ("show_original", 0, TypeError, r"show_original must be True or False, got 0 \(int\)"),
 ]
 GOOD_VIEW = [
     ("selected", np.int64(3), 3),
@@ -55,6 +57,9 @@ GOOD_VIEW = [
     ("opacity", 1, 1.0),
     ("eci", np.bool_(False), False),
     ("colormap", "viridis", "viridis"),
+    ("colormap", "inferno", "inferno"),
+    ("smooth", np.bool_(False), False),
+    ("show_original", True, True),
 ]
 
 
@@ -254,7 +259,7 @@ def test_the_browser_cannot_set_private_traits(
 def test_good_values_from_the_browser_are_set_and_echoed_and_the_bad_one_restored(
     exp: Explanation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    w = TAMWidget(exp)
+    w = TAMWidget(exp, selected=4)  # not the default (the strongest answer token, 5): setting 5 is a change
     sent = Sent(w, monkeypatch)
     changes: list[tuple[str, Any]] = []
     w.observe(lambda c: changes.append((c["name"], c["new"])), names=["selected", "opacity", "colormap"])

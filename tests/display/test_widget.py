@@ -17,7 +17,8 @@ from PIL import Image
 from tam_widget import Explanation, explain
 from tam_widget.cli import main as cli_main
 from tam_widget.display.html import page
-from tam_widget.display.widget import TAMWidget
+from tam_widget.display.signal import NOISE_FLOOR, raw_peaks, strength
+from tam_widget.display.widget import TAMWidget, first_item, view_defaults
 from tam_widget.display.wire import encode
 
 NASTY = ["<img src=x onerror=alert(1)>", "</script>", "<!--", "&amp;"]
@@ -56,7 +57,7 @@ def test_buffer_holds_every_array_the_browser_needs(exp: Explanation) -> None:
 
 def test_widget_traits_and_validation(exp: Explanation) -> None:
     w = TAMWidget(exp)
-    assert w.selected == exp.n_prompt and w.eci_scale == 1.0 and w.colormap == "jet"
+    assert w.selected == first_item(exp) and w.eci_scale == 1.0 and w.colormap == "jet"
     # tam_widget.params' messages (tests/display/test_display_safety.py checks every view trait)
     with pytest.raises(traitlets.TraitError, match=r"selected must be an integer in \[0, "):
         w.selected = exp.result.n_items
@@ -124,3 +125,66 @@ def test_prompt_items_keep_their_spaces(exp: Explanation) -> None:
     prompt = [it for it in meta["items"] if it["prompt"]]
     assert "".join((" " if it["gap"] else "") + it["text"] for it in prompt) == "Describe the pictures."
     assert not any(it["gap"] for it in meta["items"] if not it["prompt"])
+
+
+def test_first_item_is_the_answer_token_with_the_strongest_visual_signal(exp: Explanation) -> None:
+    from dataclasses import replace
+
+    P, N = exp.n_prompt, exp.n_answer
+    peaks = exp.tam.A.amax(dim=1)
+    answer = [i for i in range(P, P + N) if not exp.special[exp.item_positions[i]]]
+    want = max(answer, key=lambda i: float(peaks[i]))
+    assert float(peaks[want]) > 0 and want != P  # this case opens elsewhere than the first answer token
+    assert first_item(exp) == want == TAMWidget(exp).selected == view_defaults(exp)["selected"]
+    assert TAMWidget(exp, selected=0).selected == 0  # a given item wins
+    s = strength(exp)
+    assert s is not None and s[want] == 1.0 and s.max() <= 1.0
+    np.testing.assert_allclose(raw_peaks(exp), peaks.clamp(min=0).numpy(), rtol=1e-6)  # type: ignore[arg-type]
+    # a special answer token (the end of turn) never opens, however strong its map
+    A = exp.tam.A.clone()
+    last = P + N - 1
+    A[last] = A.max() * 10
+    special = list(exp.special)
+    special[exp.item_positions[last]] = True
+    strong_end = replace(exp, results={"tam": replace(exp.tam, A=A)}, special=special)
+    assert first_item(strong_end) == want
+    # every answer map below the noise floor: the first answer token
+    A = exp.tam.A.clone()
+    A[P:] = 0
+    flat = replace(exp, results={"tam": replace(exp.tam, A=A)})
+    assert first_item(flat) == P
+    assert (strength(flat) == 0).all()
+    # no answer: item 0
+    assert first_item(replace(exp, token_ids=exp.token_ids[: exp.answer_start], results=exp.results)) == 0
+
+
+def test_demo_opens_on_a_word_with_signal_and_marks_the_flat_ones() -> None:
+    from tam_widget.cli.demo import demo_explanation
+
+    demo = demo_explanation()
+    item = first_item(demo)
+    assert demo.item_texts[item].strip() not in ("a", "<|im_end|>")
+    s = strength(demo)
+    assert s is not None and s[item] == 1.0
+    _, meta, _ = encode(demo)
+    assert meta["signal"]["floor"] == NOISE_FLOOR == 0.01
+    assert meta["signal"]["strength"] == pytest.approx(s.tolist(), abs=1e-6)
+    flat = [demo.item_texts[i].strip() for i in range(demo.n_prompt, len(s)) if s[i] < NOISE_FLOOR]
+    assert "a" in flat and "shape" in flat and "green" not in flat  # articles, "shape", "and", "."
+
+
+def test_view_traits_for_a_readable_image(exp: Explanation) -> None:
+    w = TAMWidget(exp)
+    assert (w.smooth, w.show_original, w.opacity) == (True, False, 0.5)
+    w.colormap, w.smooth, w.show_original = "inferno", False, True
+    assert (w.colormap, w.smooth, w.show_original) == ("inferno", False, True)
+    with pytest.raises(traitlets.TraitError, match="smooth must be True or False"):
+        w.smooth = "no"
+    text = page(exp, smooth=False, show_original=True, colormap="inferno")
+    state = json.loads(re.search(r'id="tam-state">(.*?)</script>', text, re.S).group(1))  # type: ignore[union-attr]
+    assert {k: state["traits"][k] for k in ("smooth", "show_original", "colormap")} == {
+        "smooth": False,
+        "show_original": True,
+        "colormap": "inferno",
+    }
+    assert state["traits"]["selected"] == first_item(exp)

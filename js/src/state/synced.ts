@@ -45,6 +45,8 @@ export function checkTrait<K extends SyncedKey>(key: K, value: unknown, nItems: 
     case "eci":
     case "filter":
     case "group_words":
+    case "smooth":
+    case "show_original":
       return typeof value === "boolean" ? ok(value) : undefined;
     default:
       return undefined;

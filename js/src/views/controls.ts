@@ -1,5 +1,6 @@
 /**
- * The ECI slider, the ECI / filter / word-grouping toggles, opacity, colour map and "save PNG".
+ * The ECI slider, the ECI / filter / word-grouping toggles, opacity, smooth / blocky, the original
+ * image, colour map and "save PNG".
  * Inputs write the small synced traits; update() reflects the traits back into the inputs.
  */
 
@@ -23,6 +24,8 @@ export class Controls {
   private readonly eci = checkbox("eci");
   private readonly filter = checkbox("filter");
   private readonly groupWords = checkbox("group-words");
+  private readonly smooth = checkbox("smooth");
+  private readonly showOriginal = checkbox("show-original");
   private readonly opacity = range("opacity", 0, 1, 0.01, "Opacity");
   private readonly colormap = h("select", { role: "colormap", attrs: { "aria-label": "Colour map" } });
   private readonly save = h("button", { role: "save-png", text: "Save PNG", attrs: { type: "button" } });
@@ -44,11 +47,13 @@ export class Controls {
     listen(this.scale, "change", () => writer.flush());
     listen(this.opacity, "input", () => writer.set("opacity", Number(this.opacity.value), { debounce: true }));
     listen(this.opacity, "change", () => writer.flush());
-    const toggle = (node: HTMLInputElement, key: "eci" | "filter" | "group_words") =>
+    const toggle = (node: HTMLInputElement, key: "eci" | "filter" | "group_words" | "smooth" | "show_original") =>
       listen(node, "change", () => writer.set(key, node.checked));
     toggle(this.eci, "eci");
     toggle(this.filter, "filter");
     toggle(this.groupWords, "group_words");
+    toggle(this.smooth, "smooth");
+    toggle(this.showOriginal, "show_original");
     listen(this.colormap, "change", () => writer.set("colormap", this.colormap.value as Model["colormap"]));
     listen(this.save, "click", on.save);
     this.el = h("div", { class: "tam-controls", role: "controls" }, [
@@ -56,6 +61,7 @@ export class Controls {
       labelled("ECI scale λ", this.scale, [this.scaleValue]),
       h("div", { class: "tam-toggles" }, [labelled("ECI", this.eci), labelled("filter", this.filter), labelled("words", this.groupWords)]),
       labelled("opacity", this.opacity),
+      h("div", { class: "tam-toggles" }, [labelled("smooth", this.smooth), labelled("original", this.showOriginal)]),
       labelled("colours", this.colormap),
       this.save,
     ]);
@@ -71,6 +77,8 @@ export class Controls {
     this.eci.checked = Boolean(get("eci"));
     this.filter.checked = Boolean(get("filter"));
     this.groupWords.checked = Boolean(get("group_words"));
+    this.smooth.checked = Boolean(get("smooth"));
+    this.showOriginal.checked = Boolean(get("show_original"));
     setValue(this.opacity, String(get("opacity")));
     setValue(this.colormap, String(get("colormap")));
     this.method.textContent = this.on.label(readSettings(this.model));

@@ -1,6 +1,8 @@
 /**
  * One view's panel: its image (or video frame) on a canvas with the item's map over the view's
- * box, bilinearly upsampled from the grid, coloured and blended at the chosen opacity.
+ * box, upsampled from the grid bilinearly (smooth) or as one block per vision token, coloured with
+ * an alpha that follows the value (colormap.ts alpha(): low values clear, so the image shows) and
+ * blended at the chosen opacity; optionally the original image on its own canvas beside it.
  */
 
 import type { FrameMeta, ImageMeta, ViewMeta } from "../codec";
@@ -41,16 +43,32 @@ export function axis(size: number, cells: number, lo: number, hi: number): Axis 
   return { start, end: Math.max(start, end), i0, i1, t };
 }
 
+/** Like axis(), but each pixel takes the one grid cell it lies in (t = 0): blocky cells. */
+export function nearestAxis(size: number, cells: number, lo: number, hi: number): Axis {
+  const a = axis(size, cells, lo, hi);
+  for (let p = a.start; p < a.end; p++) {
+    const u = (p + 0.5) / size;
+    const c = Math.min(cells - 1, Math.max(0, Math.floor(((u - lo) / (hi - lo)) * cells)));
+    a.i0[p] = a.i1[p] = c;
+    a.t[p] = 0;
+  }
+  return a;
+}
+
 export class HeatmapPanel {
   readonly el: HTMLElement;
   readonly canvas: HTMLCanvasElement;
+  /** The image alone (shown beside the overlay when show_original is on). */
+  readonly original: HTMLCanvasElement;
+  private readonly originalCtx: CanvasRenderingContext2D | null;
+  private showOriginal = false;
   private readonly ctx: CanvasRenderingContext2D | null;
   private readonly heat: HTMLCanvasElement;
   private readonly heatCtx: CanvasRenderingContext2D | null;
   private pixels: ImageData | null = null;
   private words: Uint32Array | null = null; // the pixels as packed RGBA
-  private readonly xs: Axis;
-  private readonly ys: Axis;
+  private readonly smoothAxes: [Axis, Axis]; // x, y
+  private readonly blockAxes: [Axis, Axis];
   private readonly row: Float32Array; // one grid row interpolated between two grid rows
   private readonly h: number;
   private readonly w: number;
@@ -75,11 +93,13 @@ export class HeatmapPanel {
     this.ctx = this.canvas.getContext("2d"); // null without a canvas implementation (jsdom): nothing is drawn
     this.heatCtx = this.heat.getContext("2d");
     const [x0, y0, x1, y1] = view.box.length === 4 ? view.box : [0, 0, 1, 1];
-    this.xs = axis(cw, this.w, x0, x1);
-    this.ys = axis(ch, this.h, y0, y1);
+    this.smoothAxes = [axis(cw, this.w, x0, x1), axis(ch, this.h, y0, y1)];
+    this.blockAxes = [nearestAxis(cw, this.w, x0, x1), nearestAxis(ch, this.h, y0, y1)];
     this.row = new Float32Array(this.w);
+    this.original = h("canvas", { role: "original", class: "tam-canvas tam-original", attrs: { width: String(cw), height: String(ch), hidden: "", "aria-label": "original image" } });
+    this.originalCtx = this.original.getContext("2d");
     const caption = h("figcaption", { class: "tam-caption", text: this.caption() });
-    this.el = h("figure", { class: "tam-panel", role: "panel" }, [this.canvas, caption]);
+    this.el = h("figure", { class: "tam-panel", role: "panel" }, [h("div", { class: "tam-canvases" }, [this.original, this.canvas]), caption]);
     if (view.frames.length > 1) this.el.appendChild(this.frameSlider(caption));
   }
 
@@ -89,8 +109,9 @@ export class HeatmapPanel {
   }
 
   /** Colour the map (n_v values; this view's frame is sliced out) into the heat layer, then compose; a map
-   * that is not finite (n/a) leaves the heat layer empty: the image alone, never a made-up map. */
-  draw(map: Float32Array, colormap: string, opacity: number, finite = true): void {
+   * not to be drawn (`drawn` false: n/a, or no visual signal) leaves the heat layer empty: the image alone,
+   * never a made-up map. `smooth`: bilinear upsampling, else one block per grid cell. */
+  draw(map: Float32Array, colormap: string, opacity: number, drawn = true, smooth = true): void {
     this.opacity = opacity;
     if (!this.ctx || !this.heatCtx) return;
     if (!this.pixels || !this.words) {
@@ -98,34 +119,46 @@ export class HeatmapPanel {
       const data = this.pixels.data;
       this.words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
     }
-    if (finite) this.raster(map, packedLut(colormap), this.words, this.frame.offset);
+    if (drawn) this.raster(map, packedLut(colormap), this.words, this.frame.offset, smooth ? this.smoothAxes : this.blockAxes);
     else this.words.fill(0); // transparent
     this.heatCtx.putImageData(this.pixels, 0, 0);
     this.compose();
   }
 
-  /** Redraw image + heat layer, e.g. for a new opacity or once the image has loaded. */
+  /** Show or hide the original image beside the overlay. */
+  setOriginal(show: boolean): void {
+    if (show === this.showOriginal) return;
+    this.showOriginal = show;
+    this.original.hidden = !show;
+    this.compose();
+  }
+
+  /** Redraw image + heat layer (and the original when shown), e.g. for a new opacity or once the image has loaded. */
   compose(opacity = this.opacity): void {
     this.opacity = opacity;
     const ctx = this.ctx;
     if (!ctx) return;
-    const { width, height } = this.canvas;
-    ctx.globalAlpha = 1;
-    ctx.clearRect(0, 0, width, height);
     const img = this.images.get(this.imageIndex());
-    if (img) ctx.drawImage(img, 0, 0, width, height);
-    else {
-      ctx.fillStyle = "#808080";
-      ctx.fillRect(0, 0, width, height);
-    }
+    const background = (c: CanvasRenderingContext2D) => {
+      const { width, height } = c.canvas;
+      c.globalAlpha = 1;
+      c.clearRect(0, 0, width, height);
+      if (img) c.drawImage(img, 0, 0, width, height);
+      else {
+        c.fillStyle = "#808080";
+        c.fillRect(0, 0, width, height);
+      }
+    };
+    if (this.showOriginal && this.originalCtx) background(this.originalCtx);
+    background(ctx);
     ctx.globalAlpha = opacity;
     ctx.drawImage(this.heat, 0, 0);
     ctx.globalAlpha = 1;
   }
 
   /** Rows: interpolate two grid rows once; columns: interpolate within that row, then one table lookup. */
-  private raster(map: Float32Array, table: Uint32Array, out: Uint32Array, offset: number): void {
-    const { xs, ys, row, w } = this;
+  private raster(map: Float32Array, table: Uint32Array, out: Uint32Array, offset: number, [xs, ys]: [Axis, Axis]): void {
+    const { row, w } = this;
     const width = this.heat.width;
     const { i0, i1, t } = xs;
     for (let y = ys.start; y < ys.end; y++) {

@@ -2,7 +2,8 @@
  * The prompt and the answer as focusable tokens (or words): click and arrow keys select, hover
  * previews, and the shown item's relevance on earlier tokens colours their background. A
  * whitespace-only token shows visible marks (⏎, ·) and a special answer token (the end of turn,
- * <|im_end|>) is set apart; the tooltip always holds the true text.
+ * <|im_end|>) is set apart; a token below the noise floor (no visual signal) is muted; the tooltip
+ * always holds the true text.
  */
 
 import type { ItemMeta } from "../codec";
@@ -66,6 +67,7 @@ export class TokenView {
   constructor(
     private readonly items: ItemMeta[],
     private readonly on: TokenCallbacks,
+    private readonly noSignal: (item: number) => boolean = () => false,
   ) {
     this.el = h("div", { class: "tam-tokens", role: "tokens", attrs: { role: "listbox", "aria-label": "Tokens" } });
     this.el.addEventListener("click", this.onClick);
@@ -82,11 +84,12 @@ export class TokenView {
       for (const i of u.items) this.unitOf[i] = k;
       const raw = u.items.map((i) => this.items[i].text).join("");
       const kind = unitKind(u);
+      const flat = u.items.every((i) => this.noSignal(i)); // below the noise floor: muted (signal.py)
       return h("span", {
-        class: `tam-token${kind.cls}`,
+        class: `tam-token${kind.cls}${flat ? " is-flat" : ""}`,
         role: "token",
         text: displayText(u.text, u.whitespace),
-        attrs: { "data-index": String(u.first), role: "option", tabindex: "-1", "aria-selected": "false", title: `#${u.first} ${JSON.stringify(raw)}${kind.note}` },
+        attrs: { "data-index": String(u.first), role: "option", tabindex: "-1", "aria-selected": "false", title: `#${u.first} ${JSON.stringify(raw)}${kind.note}${flat ? " · no visual signal" : ""}` },
       });
     });
     this.colours = this.nodes.map(() => "");
