@@ -149,6 +149,33 @@ class Explanation:
 
         return save_html(self, path, **traits)
 
+    def figure(
+        self,
+        item_or_words: Any,
+        *,
+        eci_scale: float = 1.0,
+        eci: bool = True,
+        filter: bool = True,
+        colormap: str = "jet",
+        opacity: float = 0.5,
+        view: int = 0,
+    ) -> Any:
+        """A plotly figure of an item's map over its image (see :func:`tam_widget.display.figure.figure`):
+        ``exp.figure("dog")``, or small multiples ``exp.figure(["red", "square"])``; needs the ``figures`` extra.
+        """
+        from .display.figure import figure
+
+        return figure(
+            self,
+            item_or_words,
+            eci_scale=eci_scale,
+            eci=eci,
+            filter=filter,
+            colormap=colormap,
+            opacity=opacity,
+            view=view,
+        )
+
     # -- persistence ------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -2,7 +2,9 @@
 
 ``widget`` holds :class:`TAMWidget` (the one place trait names and defaults live); ``wire``
 encodes an explanation for the browser (one binary buffer of every method's arrays, tagged by
-method, plus JSON); ``html`` writes the self-contained offline page; ``bundle`` finds the built
+method, plus JSON); ``html`` writes the self-contained offline page; ``figure`` draws one
+item's map (or a phrase's, as small multiples) as a plotly figure for papers and slides (the
+``figures`` extra); ``bundle`` finds the built
 front end in ``static/`` (bundled from ``js/`` at install time). Non-finite probabilities or map
 values never blank the page: they show as n/a, with one :class:`~.wire.NonFiniteWarning`.
 Display depends on the explanation, never the other way round at import time.
