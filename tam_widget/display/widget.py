@@ -73,24 +73,27 @@ def check_view_traits(traits: Mapping[str, Any], n_items: int) -> dict[str, Any]
 # The view traits' types only say what kind of value they hold (model.ts mirrors them): the check
 # itself, kind included, is params' (TAMWidget._check_view), so that np.int64(3) is accepted and
 # True is refused as an opacity, with the same message as save_html gives.
-class _Int(traitlets.Int):  # type: ignore[type-arg]
+class _Unchecked:
+    """Leaves the value as given: TAMWidget checks it through params (kind included)."""
+
     def validate(self, obj: Any, value: Any) -> Any:
         return value
 
 
-class _Float(traitlets.Float):  # type: ignore[type-arg]
-    def validate(self, obj: Any, value: Any) -> Any:
-        return value
+class _Int(_Unchecked, traitlets.Int):  # type: ignore[type-arg]
+    pass
 
 
-class _Bool(traitlets.Bool):  # type: ignore[type-arg]
-    def validate(self, obj: Any, value: Any) -> Any:
-        return value
+class _Float(_Unchecked, traitlets.Float):  # type: ignore[type-arg]
+    pass
 
 
-class _Unicode(traitlets.Unicode):  # type: ignore[type-arg]
-    def validate(self, obj: Any, value: Any) -> Any:
-        return value
+class _Bool(_Unchecked, traitlets.Bool):  # type: ignore[type-arg]
+    pass
+
+
+class _Unicode(_Unchecked, traitlets.Unicode):  # type: ignore[type-arg]
+    pass
 
 
 class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
