@@ -186,6 +186,8 @@ def explain_inputs(
         prompt_positions=q,
         answer_start=L0,
         images=images,
+        # the answer's own tokens too: item P's class is the token before the answer (reference quirk)
+        candidates=torch.cat([run.top_ids.reshape(-1), torch.tensor(seq_ids[L0:], dtype=torch.long)]),
     )
     t0 = time.perf_counter()
     result = chosen.run(captured, reference_quirks=reference_quirks, kernel=kernel)

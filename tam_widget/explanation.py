@@ -103,11 +103,40 @@ class Explanation:
     ) -> list[np.ndarray]:
         """One float map per view for ``item``: ``(h, w)``, or ``(t, h, w)`` for a video view."""
         item = params.item("item", item, len(self.item_positions))
-        image = self.maps(eci_scale, eci=eci, filter=filter).image[item].float().cpu().numpy()
+        return self._per_view(self.maps(eci_scale, eci=eci, filter=filter).image[item])
+
+    def class_map(
+        self, item: int, token: int | str, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True
+    ) -> list[np.ndarray]:
+        """``token``'s map at ``item`` (one float map per view, as :meth:`view_maps`): "what if the
+        model had said *this* here". ``token``: a token id or text among the candidates kept at
+        explain time (the top-k of every answer step) and the answer's tokens; the item's own token
+        gives its own map. The page shows the same map when a candidate is clicked."""
+        from .classes import resolve
+
+        item = params.item("item", item, len(self.item_positions))
+        ids = torch.tensor([resolve(self, item, token)])
+        return self._per_view(self.tam.class_maps(item, ids, eci_scale, eci=eci, filter=filter)[0])
+
+    def contrast(
+        self, item: int, a: int | str, b: int | str, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True
+    ) -> list[np.ndarray]:
+        """``class_map(item, a) - class_map(item, b)`` per view: signed, in ``[-1, 1]``; positive where
+        the evidence is for ``a`` rather than ``b`` (the page's contrast mode shows the same)."""
+        from .classes import resolve
+
+        item = params.item("item", item, len(self.item_positions))
+        ids = torch.tensor([resolve(self, item, a, "a"), resolve(self, item, b, "b")])
+        maps = self.tam.class_maps(item, ids, eci_scale, eci=eci, filter=filter)
+        return self._per_view(maps[0] - maps[1])
+
+    def _per_view(self, image: torch.Tensor) -> list[np.ndarray]:
+        """A ``(n_v,)`` map split into one ``(h, w)`` or ``(t, h, w)`` array per view."""
+        flat = image.float().cpu().numpy()
         out, at = [], 0
         for v in self.views:
             n = len(v.positions)
-            out.append(image[at : at + n].reshape(v.grid))
+            out.append(flat[at : at + n].reshape(v.grid))
             at += n
         return out
 

@@ -7,17 +7,23 @@ import { decode, type DecodedMethod, type WireMeta } from "./codec";
 import type { Params } from "./methods";
 import type { WidgetModel } from "./model";
 import { MapState, validItem } from "./state/derived";
+import { ShownMaps } from "./state/shown";
 import { LocalState } from "./state/local";
 import { clamp, readSettings, type SyncedKey, TraitWriter } from "./state/synced";
-import { CandidatesView } from "./views/candidates";
+import { CandidatesView, toUnit } from "./views/candidates";
+import { DIVERGING } from "./colormap";
+import type { CandidatePick } from "./state/local";
 import { Controls } from "./views/controls";
 import { h } from "./views/dom";
 import { HeatmapPanel } from "./views/heatmap";
 import { ImageStore } from "./views/images";
 import { Legend } from "./views/legend";
 import { SignalStrip } from "./views/signal";
-import { fileName, savePng } from "./views/save";
+import { PanelLayout } from "./views/layout";
+import { figureSpec, fileName, savePng } from "./views/save";
 import { TokenView } from "./views/tokens";
+import { TokenTooltip, tokenFacts } from "./views/tooltip";
+import { HelpPopover } from "./views/help";
 
 /** What a change requires: a new map (and everything), new colours only, or a new composition only. */
 type Redraw = "map" | "colour" | "opacity";
@@ -34,9 +40,6 @@ const REDRAW: Record<SyncedKey, Redraw> = {
   show_original: "opacity",
 };
 
-/** A shown map whose normalised values spread less than this is flat: nothing to localise. */
-const FLAT_SPREAD = 1e-6;
-
 /** What `snapshot()` returns (tests and debugging read it through the root element's `tam`). */
 export interface Snapshot {
   selected: number;
@@ -46,22 +49,28 @@ export interface Snapshot {
   text: number[]; // relevance of the earlier items
   finite: boolean; // false: the item's data hold NaN or infinities, the map is shown as n/a (not drawn)
   flat: boolean; // no visual signal: below the noise floor or no spread; not drawn, said on the canvas
+  pick: CandidatePick | null; // the candidate shown instead of the item's own map (b: a contrast, image signed)
 }
 
 export class App {
   private readonly meta: WireMeta;
   private readonly method: DecodedMethod;
   private readonly state: MapState;
+  private readonly maps: ShownMaps;
+  private readonly unit: Float32Array; // a contrast's values mapped to [0, 1] for the diverging table
   private readonly local: LocalState;
   private readonly writer: TraitWriter;
   private readonly images: ImageStore;
   private readonly tokens: TokenView;
   private readonly panels: HeatmapPanel[];
+  private readonly layout: PanelLayout; // panel size (S/M/L/fit), browser-only
   private readonly candidates: CandidatesView;
   private readonly strip: SignalStrip;
   private readonly legend = new Legend();
   private readonly notice = h("p", { class: "tam-notice", role: "map-notice", attrs: { hidden: "" } });
   private readonly controls: Controls;
+  private readonly tooltip: TokenTooltip;
+  private readonly help = new HelpPopover();
   private readonly cleanups: (() => void)[] = [];
   private grouped: boolean | null = null;
 
@@ -72,6 +81,9 @@ export class App {
     this.meta = model.get("_meta");
     this.method = decode(model.get("_data"), this.meta).shown;
     this.state = new MapState(this.method);
+    const nv = this.meta.frames.reduce((n, f) => n + f.height * f.width, 0);
+    this.maps = new ShownMaps(this.state, this.meta, nv);
+    this.unit = new Float32Array(nv);
     this.local = new LocalState(this.meta.views.length);
     this.writer = new TraitWriter(model, this.meta.items.length);
     this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
@@ -85,13 +97,18 @@ export class App {
       const image = this.meta.images[view.image] ?? { first: 0, frames: 1, height: 1, width: 1 };
       return new HeatmapPanel(view, i, image, this.meta.frames, this.local, this.images);
     });
-    this.candidates = new CandidatesView(this.meta);
-    this.controls = new Controls(model, this.writer, { save: () => this.save(), label: (s) => this.method.impl.label(s) });
+    this.candidates = new CandidatesView(this.meta, { pick: (p) => this.local.setPick(p) }, this.maps.canPick);
+    this.controls = new Controls(model, this.writer, { save: () => this.save(), label: (s) => this.method.impl.label(s) }, [this.help.el]);
+    this.tooltip = new TokenTooltip(this.tokens.el, (item) => tokenFacts(this.meta, this.method.maps, item));
+    // the notice lies over the panels: showing it moves nothing (a hovered token stays under the pointer)
+    const area = h("div", { class: "tam-panels" }, [...this.panels.map((p) => p.el), this.notice]);
+    const left = h("div", { class: "tam-left" }, [area]);
+    this.layout = new PanelLayout(this.panels, left, area);
+    left.append(this.layout.el, this.controls.el);
     root.append(
       h("div", { class: "tam-main" }, [
-        // the notice lies over the panels: showing it moves nothing (a hovered token stays under the pointer)
-        h("div", { class: "tam-left" }, [h("div", { class: "tam-panels" }, [...this.panels.map((p) => p.el), this.notice]), this.controls.el]),
-        h("div", { class: "tam-right" }, [this.tokens.el, this.strip.el, this.legend.el, this.candidates.el]),
+        left,
+        h("div", { class: "tam-right" }, [this.tokens.el, this.tooltip.el, this.strip.el, this.legend.el, this.candidates.el]),
       ]),
     );
     for (const key of Object.keys(REDRAW) as SyncedKey[]) {
@@ -100,6 +117,9 @@ export class App {
       this.cleanups.push(() => model.off(`change:${key}`, fn));
     }
     this.cleanups.push(this.local.subscribe(() => this.redraw("map")));
+    const unpick = () => this.local.setPick(null); // a pick belongs to the item it was made at
+    model.on("change:selected", unpick);
+    this.cleanups.push(() => model.off("change:selected", unpick));
     this.redraw("map");
   }
 
@@ -117,7 +137,7 @@ export class App {
     const opacity = clamp(Number(this.model.get("opacity")), 0, 1);
     this.controls.update();
     const original = Boolean(this.model.get("show_original"));
-    for (const p of this.panels) p.setOriginal(original);
+    this.layout.setOriginal(original);
     if (what === "opacity") return this.compose(opacity);
     const group = Boolean(this.model.get("group_words"));
     if (group !== this.grouped) {
@@ -125,40 +145,20 @@ export class App {
       this.grouped = group;
     }
     const shown = this.shown;
-    const map = this.state.map(shown, readSettings(this.model));
+    const map = this.maps.resolve(shown, readSettings(this.model), this.local.pick);
     this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, colormap);
     this.legend.update(colormap);
-    this.candidates.update(shown);
+    this.candidates.update(shown, map.pick);
     this.strip.update(this.selected);
-    const flat = map.finite && this.isFlat(shown, map.image);
-    this.showNotice(
-      !map.finite
-        ? `Map n/a: the data of item ${shown} hold NaN or infinite values (a float16 model may have overflowed).`
-        : flat
-          ? `No visual signal: ${JSON.stringify(this.meta.items[shown]?.text ?? "")} did not look at the image (its map is flat or below the noise floor).`
-          : "",
-    );
+    this.showNotice(map.notice);
     const smooth = this.model.get("smooth") !== false;
-    for (const p of this.panels) p.draw(map.image, colormap, opacity, map.finite && !flat, smooth);
+    const [image, colours] = map.signed ? [toUnit(map.image, this.unit), DIVERGING] : [map.image, colormap];
+    for (const p of this.panels) p.draw(image, colours, opacity, map.finite && !map.flat, smooth);
   }
 
   /** Below the noise floor (meta.signal, tam_widget/display/signal.py): raw peak < floor x the answer's largest. */
   private belowFloor(item: number): boolean {
-    const s = this.meta.signal;
-    return Boolean(s) && item < (s?.strength.length ?? 0) && !(Number(s?.strength[item]) >= Number(s?.floor));
-  }
-
-  /** No visual signal: below the noise floor, or a normalised map without spread (all one value). */
-  private isFlat(item: number, image: Float32Array): boolean {
-    if (this.belowFloor(item)) return true;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < image.length; i++) {
-      const v = image[i];
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    return !(hi - lo >= FLAT_SPREAD);
+    return this.maps.belowFloor(item);
   }
 
   private showNotice(text: string): void {
@@ -169,7 +169,7 @@ export class App {
   /** The shown item's map as plain numbers: what the canvas and the text colours are drawn from. */
   snapshot(): Snapshot {
     const shown = this.shown;
-    const map = this.state.map(shown, readSettings(this.model));
+    const map = this.maps.resolve(shown, readSettings(this.model), this.local.pick);
     return {
       selected: this.selected,
       shown,
@@ -177,7 +177,8 @@ export class App {
       image: Array.from(map.image),
       text: Array.from(map.text),
       finite: map.finite,
-      flat: map.finite && this.isFlat(shown, map.image),
+      flat: map.flat,
+      pick: map.pick && { ...map.pick },
     };
   }
 
@@ -187,7 +188,10 @@ export class App {
     this.tokens.dispose();
     this.strip.dispose();
     this.controls.dispose();
+    this.tooltip.dispose();
+    this.help.dispose();
     this.images.dispose();
+    this.layout.dispose();
   }
 
   private compose(opacity?: number): void {
@@ -196,9 +200,7 @@ export class App {
 
   private save(): void {
     const item = this.shown;
-    savePng(
-      this.panels.map((p) => p.canvas),
-      fileName(item, this.meta.items[item]?.text ?? ""),
-    );
+    const label = this.method.impl.label(readSettings(this.model));
+    savePng(figureSpec(this.meta.items, item, label, this.panels), fileName(item, this.meta.items[item]?.text ?? ""));
   }
 }

@@ -21,6 +21,7 @@ export interface ItemMeta {
   gap?: boolean; // a space shown before it: the prompt skipped tokens (whitespace) there
   special?: boolean; // a special token (an answer's end of turn, e.g. <|im_end|>)
   whitespace?: boolean; // its text is only whitespace ("\n"): shown with visible marks
+  id?: number; // the token's id in the model's vocabulary (absent in pages made before it existed)
 }
 
 /** A number in the metadata: finite numbers as themselves, NaN and the infinities as strings. */
@@ -29,12 +30,14 @@ export type WireNumber = number | "NaN" | "Infinity" | "-Infinity";
 export interface Candidate {
   text: string;
   p: WireNumber;
+  id?: number; // its token id (pages before candidate maps lack it)
 }
 
 /** The token the answer has at one step: its rank among the top candidates (-1: not among them), its probability (null: not recorded). */
 export interface ChosenMeta {
   rank: number;
   p: WireNumber | null;
+  id?: number; // its token id (pages before candidate maps lack it)
 }
 
 /** One image or video frame of the vision layout: a row-major (height, width) slice of n_v. */

@@ -9,6 +9,11 @@
  *
  * The heat layer's alpha follows the value (alpha()): low values are clear, so the image's own
  * colours show wherever the map is low; the opacity trait scales the largest alpha.
+ *
+ * rdbu (DIVERGING): ColorBrewer's RdBu reversed (plotly's "RdBu_r" stops, linearly interpolated to
+ * 256 entries, rounded), for signed maps drawn as (1 + x) / 2: blue negative, white 0, red
+ * positive; its alpha follows |x|, so where the two maps agree the image shows. Not a colormap
+ * trait value: the contrast mode uses it.
  */
 
 export type ColormapName = "jet" | "viridis" | "inferno";
@@ -77,16 +82,48 @@ const INFERNO_HEX =
   "f9cb35f8cd37f8cf3af7d13df7d340f6d543f6d746f5d949f5db4cf4dd4ff4df53f4e156f3e35af3e55df2e661f2e865" +
   "f2ea69f1ec6df1ed71f1ef75f1f179f2f27df2f482f3f586f3f68af4f88ef5f992f6fa96f8fb9af9fc9dfafda1fcffa4";
 
+const RDBU_HEX =
+  "05306106326407346708366a09386d0a3b700c3d730d3f760e41790f437b10457e114781124984134c87144e8a15508d" +
+  "1752901854931956961a58991b5a9c1c5c9f1d5fa21e61a51f63a82065ab2267ac2369ad246aae266caf276eb02870b1" +
+  "2a71b22b73b32c75b42e77b52f79b5307ab6327cb7337eb83480b93681ba3783bb3885bc3a87bd3b88be3c8abe3e8cbf" +
+  "3f8ec0408fc14291c24393c34695c44997c54c99c64f9bc7529dc8569fc959a1ca5ca3cb5fa5cd62a7ce65a9cf68abd0" +
+  "6bacd16eaed271b0d375b2d478b4d57bb6d67eb8d781bad884bcd987beda8ac0db8dc2dc90c4dd93c6de96c7df98c8e0" +
+  "9bc9e09dcbe1a0cce2a2cde3a5cee3a7d0e4a9d1e5acd2e5aed3e6b1d5e7b3d6e8b6d7e8b8d8e9bbdaeabddbeac0dceb" +
+  "c2ddecc5dfecc7e0edcae1eecce2efcfe4efd1e5f0d2e6f0d4e6f1d5e7f1d7e8f1d8e9f1dae9f2dbeaf2ddebf2deebf2" +
+  "e0ecf3e1edf3e3edf3e4eef4e6eff4e7f0f4e9f0f4eaf1f5ecf2f5edf2f5eff3f5f0f4f6f2f5f6f3f5f6f5f6f7f6f7f7" +
+  "f7f6f6f7f5f4f8f4f2f8f3f0f8f2eff8f1edf9f0ebf9efe9f9eee7f9ede5f9ebe3faeae1fae9dffae8defae7dcfbe6da" +
+  "fbe5d8fbe4d6fbe3d4fce2d2fce0d0fcdfcffcdecdfdddcbfddcc9fddbc7fdd9c4fcd7c2fcd5bffcd3bcfbd0b9fbceb7" +
+  "fbccb4facab1fac8aff9c6acf9c4a9f9c2a7f8bfa4f8bda1f8bb9ef7b99cf7b799f7b596f6b394f6b191f6af8ef5ac8b" +
+  "f5aa89f5a886f4a683f3a481f2a17ff19e7df09c7bef9979ee9677ec9374eb9172ea8e70e98b6ee8896ce6866ae58368" +
+  "e48066e37e64e27b62e17860df765ede735cdd7059dc6e57db6b55da6853d86551d7634fd6604dd55d4cd35a4ad25849" +
+  "d05548cf5246ce4f45cc4c44cb4942c94741c84440c6413ec53e3dc43b3cc2383ac13639bf3338be3036bd2d35bb2a34" +
+  "ba2832b82531b72230b61f2eb41c2db3192cb1182bae172aab162aa81529a51429a213289f12289c1127991027960f27" +
+  "930e26900d268d0c258a0b25870a248409248108237f08237c07227906227605217304217003206d02206a011f67001f";
+
 function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
 
-const TABLES: Record<ColormapName, Uint8Array> = { jet: fromHex(JET_HEX), viridis: fromHex(VIRIDIS_HEX), inferno: fromHex(INFERNO_HEX) };
+/** The diverging table for signed maps (contrast mode). */
+export const DIVERGING = "rdbu";
+type TableName = ColormapName | typeof DIVERGING;
+
+const TABLES: Record<TableName, Uint8Array> = {
+  jet: fromHex(JET_HEX),
+  viridis: fromHex(VIRIDIS_HEX),
+  inferno: fromHex(INFERNO_HEX),
+  rdbu: fromHex(RDBU_HEX),
+};
+
+/** A signed value in [-1, 1] as the [0, 1] value the diverging table is indexed with. */
+export function signedToUnit(x: number): number {
+  return (1 + x) / 2;
+}
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const PACKED = new Map<ColormapName, Uint32Array>();
+const PACKED = new Map<TableName, Uint32Array>();
 
 /**
  * The table as 256 RGBA pixels packed for a Uint32Array view of ImageData (one store per pixel),
@@ -94,14 +131,14 @@ const PACKED = new Map<ColormapName, Uint32Array>();
  * the table's and only its weight over the image falls with the value.
  */
 export function packedLut(name: string): Uint32Array {
-  const key: ColormapName = isColormap(name) ? name : "jet";
+  const key = tableName(name);
   let out = PACKED.get(key);
   if (!out) {
     const t = TABLES[key];
     out = new Uint32Array(256);
     for (let i = 0; i < 256; i++) {
       const [r, g, b] = [t[3 * i], t[3 * i + 1], t[3 * i + 2]];
-      const a = Math.round(255 * alpha(i / 255));
+      const a = Math.round(255 * (key === DIVERGING ? alpha(Math.abs(2 * (i / 255) - 1)) : alpha(i / 255)));
       out[i] = LITTLE_ENDIAN ? ((a << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | a) >>> 0;
     }
     PACKED.set(key, out);
@@ -113,9 +150,13 @@ function isColormap(name: unknown): name is ColormapName {
   return (COLORMAP_NAMES as readonly unknown[]).includes(name);
 }
 
+function tableName(name: string): TableName {
+  return name === DIVERGING ? DIVERGING : isColormap(name) ? name : "jet";
+}
+
 /** The (256 * 3) RGB table; an unknown name falls back to jet. */
 export function lut(name: string): Uint8Array {
-  return TABLES[isColormap(name) ? name : "jet"];
+  return TABLES[tableName(name)];
 }
 
 /** The table index of a value in [0, 1]: floor(255 * x), clamped (NaN gives 0). */

@@ -1,10 +1,12 @@
 /**
  * anywidget entry point: render({model, el}) builds the view of the explanation and returns its cleanup.
  * A new _data / _meta / _images from Python rebuilds the view; small traits update it in place.
+ * The widget keeps its own keys from the host notebook's shortcuts (keys.ts).
  */
 
 import type { AnyWidget, RenderProps } from "@anywidget/types";
 import { App } from "./app";
+import { keepKeys } from "./keys";
 import type { Model } from "./model";
 import { DATA_KEYS } from "./state/synced";
 import { h } from "./views/dom";
@@ -28,7 +30,9 @@ function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => 
   // A read-only handle for tests and debugging: document.querySelector(".tam-widget").tam.snapshot()
   Object.defineProperty(root, "tam", { value: { snapshot: () => app?.snapshot() ?? null }, configurable: true });
   for (const key of DATA_KEYS) model.on(`change:${key}`, build);
+  const releaseKeys = keepKeys(root);
   return () => {
+    releaseKeys();
     for (const key of DATA_KEYS) model.off(`change:${key}`, build);
     app?.dispose();
     root.remove();

@@ -20,6 +20,17 @@ export interface Expected {
   text: (number | null)[];
 }
 
+/** Candidate (class) maps at one item: u8 of classes ids[0..M-1], (M, n_v) row-major. */
+export interface ExpectedClass {
+  label: string;
+  eci_scale: number;
+  eci: boolean;
+  filter: boolean;
+  item: number;
+  ids: number[];
+  u8: number[];
+}
+
 export interface Fixture {
   name: string;
   T: number;
@@ -35,6 +46,7 @@ export interface Fixture {
   n_visible: number[];
   wire: { data: string; meta: WireMeta };
   expected: Expected[];
+  class_maps: ExpectedClass[];
 }
 
 /** floor(255 * x) clamped to 0..255 (NaN to 0): the core's TAMMaps.u8, which the fixtures hold. */

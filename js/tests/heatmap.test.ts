@@ -96,14 +96,4 @@ describe("heatmap", () => {
     expect(last.alpha).toBe(0.8);
     expect(main.globalAlpha).toBe(1);
   });
-
-  it("composes several canvases side by side for the PNG, with a safe file name", () => {
-    installMockCanvas();
-    const a = Object.assign(document.createElement("canvas"), { width: 100, height: 50 });
-    const b = Object.assign(document.createElement("canvas"), { width: 60, height: 80 });
-    const out = compose([a, b]);
-    expect([out?.width, out?.height]).toEqual([168, 80]);
-    expect(fileName(3, " <img src=x>/..")).toBe("tam_3_img_src_x.png");
-    expect(fileName(0, "  ")).toBe("tam_0.png");
-  });
 });

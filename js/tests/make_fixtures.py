@@ -6,8 +6,9 @@ Each fixture holds the case's arrays (``A``, ``omega``, ``scale`` with NaN as nu
 ``n_visible``, flattened row-major), its ``frames`` and ``kernel``, the real wire encoding (version
 3: ``meta["methods"]["tam"]`` holds TAM's array specs and kernel) of an ``Explanation`` built around
 the case (``wire.data`` base64 + ``wire.meta``, so the TypeScript decoder is tested on what Python
-actually sends), and the expected ``u8`` maps (and normalised text relevance) of every item for each
-setting the widget can show.
+actually sends), the expected ``u8`` maps (and normalised text relevance) of every item for each
+setting the widget can show, and ``class_maps``: the u8 maps of three candidate classes, the
+item's own class and an earlier item's token at a few items (``TAMResult.class_maps``), for the page's candidate clicks.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from tam_widget.core.result import TAMResult
 from tam_widget.display import wire
@@ -80,8 +82,40 @@ def explanation(case: GoldenCase, result: TAMResult) -> Explanation:
     )
 
 
+# settings the candidate (class) maps are checked at, and how many items of each case
+CLASS_SETTINGS = [SETTINGS[0], SETTINGS[1], SETTINGS[5]]
+CLASS_ITEMS = 8
+
+
+def class_maps(r: TAMResult, extra: list[int]) -> list[dict[str, Any]]:
+    """u8 maps of the candidate classes ``extra``, each item's own class and an earlier item's token at up to
+    CLASS_ITEMS items."""
+    items = sorted({round(i) for i in np.linspace(0, r.n_items - 1, CLASS_ITEMS)})
+    out = []
+    for label, eci_scale, eci, filt in CLASS_SETTINGS:
+        for v in items:
+            ids = [*extra, int(r.classes[v]), int(r.classes[v // 2])]  # an earlier item's class: the repeat rule
+            maps = r.class_maps(v, torch.tensor(ids), eci_scale, eci=eci, filter=filt)
+            u8 = torch.floor(maps * 255).clamp(0, 255).to(torch.uint8)
+            out.append(
+                {
+                    "label": label,
+                    "eci_scale": eci_scale,
+                    "eci": eci,
+                    "filter": filt,
+                    "item": v,
+                    "ids": ids,
+                    "u8": u8.reshape(-1).tolist(),
+                }
+            )
+    return out
+
+
 def fixture(case: GoldenCase) -> dict[str, Any]:
-    r = case.compute()
+    plain = case.compute()
+    vocab = case.lm_head.shape[0]
+    extra = [c for c in range(vocab) if c not in set(plain.classes.tolist())][:: max(1, vocab // 7)][:3]
+    r = case.compute(candidates=extra)
     data, meta, _ = wire.encode(explanation(case, r))
     expected = []
     for label, eci_scale, eci, filt in SETTINGS:
@@ -111,6 +145,7 @@ def fixture(case: GoldenCase) -> dict[str, Any]:
         "n_visible": r.n_visible.tolist(),
         "wire": {"data": base64.b64encode(data).decode("ascii"), "meta": meta},
         "expected": expected,
+        "class_maps": class_maps(r, extra),
     }
 
 

@@ -13,6 +13,14 @@ export interface MockContext {
   drawImage(source: unknown, ...args: number[]): void;
   clearRect(): void;
   fillRect(): void;
+  texts: string[]; // what fillText wrote
+  font: string;
+  measureText(text: string): { width: number };
+  fillText(text: string): void;
+  setTransform(): void;
+  strokeRect(): void;
+  save(): void;
+  restore(): void;
 }
 
 export function installMockCanvas(): Map<HTMLCanvasElement, MockContext> {
@@ -35,6 +43,16 @@ export function installMockCanvas(): Map<HTMLCanvasElement, MockContext> {
         },
         clearRect() {},
         fillRect() {},
+        texts: [],
+        font: "10px sans-serif",
+        measureText: (text) => ({ width: 6 * text.length }), // a fixed-pitch stand-in
+        fillText(text) {
+          this.texts.push(text);
+        },
+        setTransform() {},
+        strokeRect() {},
+        save() {},
+        restore() {},
       };
       contexts.set(this, ctx);
     }

@@ -76,4 +76,22 @@ describe.each(files)("parity with the Python core: %s", (file) => {
       expect(exact / (data.T * data.nv)).toBeGreaterThan(0.99);
     });
   });
+
+  it("candidate maps: every class at every checked item within 1 of Python's class_maps", () => {
+    const maps = wireMaps(fx);
+    expect(maps.classes, "the wire holds the candidate arrays").not.toBeNull();
+    const u8 = new Uint8Array(maps.data.nv);
+    let worst = 0;
+    for (const c of fx.class_maps) {
+      const params = TAM.params({ eciScale: c.eci_scale, eci: c.eci, filter: c.filter });
+      c.ids.forEach((id, m) => {
+        const got = maps.classMap(c.item, id, params);
+        if (!got) throw new Error(`no map for class ${id} at item ${c.item}`);
+        toU8(got.image, u8);
+        for (let i = 0; i < u8.length; i++) worst = Math.max(worst, Math.abs(u8[i] - c.u8[m * u8.length + i]));
+      });
+    }
+    expect(fx.class_maps.length).toBeGreaterThan(0);
+    expect(worst, `max |u8 - python| over ${fx.class_maps.length} item settings`).toBeLessThanOrEqual(1);
+  });
 });

@@ -30,10 +30,14 @@ def interference(
     """
     omega = eci_weights(R, context)
     E = omega @ A
+    return E, least_squares_scale(A, E), omega
+
+
+def least_squares_scale(A: torch.Tensor, E: torch.Tensor) -> torch.Tensor:
+    """``s``: ``(T,)`` with ``s_v = <A_v, E_v> / <E_v, E_v>`` (0 where ``E_v = 0``)."""
     ee = (E * E).sum(dim=1)
     ae = (A * E).sum(dim=1)
-    s = torch.where(ee > 0, ae / torch.where(ee > 0, ee, torch.ones_like(ee)), torch.zeros_like(ee))
-    return E, s, omega
+    return torch.where(ee > 0, ae / torch.where(ee > 0, ee, torch.ones_like(ee)), torch.zeros_like(ee))
 
 
 def corrected(A: torch.Tensor, E: torch.Tensor, s: torch.Tensor, eci_scale: float = 1.0) -> torch.Tensor:

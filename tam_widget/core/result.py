@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from .. import params
-from .eci import corrected
+from .candidates import CandidateSet
+from .eci import corrected, eci_weights, least_squares_scale
 from .layout import VisionLayout
 from .rgf import rank_gaussian_filter
 
@@ -50,6 +51,7 @@ class TAMResult:
     n_prompt: int
     n_answer: int
     kernel: int = 3
+    candidates: CandidateSet | None = None  # other classes' maps (top-k candidates), see class_maps
 
     @property
     def n_items(self) -> int:
@@ -81,14 +83,56 @@ class TAMResult:
         """``(N, n_v)`` uint8 maps of :attr:`eval_items`, as the reference evaluates them."""
         return self.maps(eci_scale).u8[self.eval_items]
 
+    def class_activations(self, classes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(M, n_v)`` raw maps and ``(M, T)`` text activations of ``classes`` (``(M,)`` token ids),
+        read from the candidates or, for an item's own class, the items; ``ValueError`` for another id."""
+        classes = torch.as_tensor(classes).reshape(-1).long().to(self.A.device)
+        row = self.candidates.index(classes) if self.candidates is not None else torch.full_like(classes, -1)
+        own = (self.classes[None, :] == classes[:, None]).long().argmax(dim=1)
+        missing = (row < 0) & (self.classes[own] != classes)
+        if bool(missing.any()):
+            raise ValueError(
+                f"token id(s) {classes[missing].tolist()[:8]} have no map in this explanation: it keeps the items' "
+                "own classes and the top-k candidates of every answer step; explain again with a larger top_k."
+            )
+        cand = self.candidates
+        if cand is None:
+            return self.A[own], self.R[own]
+        pick = row.clamp(min=0)
+        use = (row >= 0)[:, None]
+        return torch.where(use, cand.A[pick], self.A[own]), torch.where(use, cand.R[pick], self.R[own])
+
+    def class_maps(
+        self, item: int, classes: torch.Tensor, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True
+    ) -> torch.Tensor:
+        """``(M, n_v)`` displayed maps of ``classes`` at ``item``, as if the item had each of them.
+
+        The item's ECI context for a class ``c`` is every earlier item whose token is not ``c``
+        (the repeated-word rule on token ids); text relevance covers the item's own visible items;
+        normalisation and filter as for the items' own maps (:meth:`maps`). For the item's own
+        token this is the item's own map (``compute_tam`` without ``token_texts``).
+        """
+        eci_scale = params.eci_scale(eci_scale)
+        eci, filter = params.flag("eci", eci), params.flag("filter", filter)
+        classes = torch.as_tensor(classes).reshape(-1).long().to(self.A.device)
+        A, R = self.class_activations(classes)
+        k = torch.arange(self.n_items, device=self.A.device)
+        context = (k[None, :] < item) & (self.token_ids[None, :] != classes[:, None])
+        E = eci_weights(R, context) @ self.A
+        image = corrected(A, E, least_squares_scale(A, E), eci_scale if eci else 0.0)
+        image, _ = normalise(image, R, self.n_visible[item].expand(classes.numel()))
+        return filter_frames(image, self.layout, self.kernel) if filter else image
+
     def to(self, device: str | torch.device) -> TAMResult:
         """A copy with every tensor on ``device``."""
-        moved = {
+        moved: dict[str, object] = {
             f.name: getattr(self, f.name).to(device)
             for f in fields(self)
             if isinstance(getattr(self, f.name), torch.Tensor)
         }
-        return replace(self, **moved)
+        if self.candidates is not None:
+            moved["candidates"] = self.candidates.to(device)
+        return replace(self, **moved)  # type: ignore[arg-type]
 
     def reference_relevance(self, item: int) -> torch.Tensor:
         """``R_v`` exactly as the reference holds it, including the entry it drops before display."""

@@ -10,6 +10,7 @@ import torch
 
 from .. import params
 from .activation import argmax_class, class_logits
+from .candidates import candidate_set, extra_classes
 from .eci import interference
 from .items import plan_items
 from .layout import VisionLayout
@@ -46,6 +47,7 @@ def compute_tam(
     token_texts: Sequence[str] | None = None,
     reference_quirks: bool = True,
     kernel: int = 3,
+    candidates: Sequence[int] | torch.Tensor | None = None,
 ) -> TAMResult:
     """Compute TAM for all ``T = P + N`` items at once.
 
@@ -53,7 +55,9 @@ def compute_tam(
     device; ``lm_head``: ``(V, c)`` (its bias, if any, as ``lm_head_bias``); ``token_ids``:
     ``(L,)``; ``vision``: the vision positions and grids; ``prompt_positions``: ``(P,)`` the
     user's prompt tokens; ``answer_start``: ``L0``; ``token_texts``: one string per position,
-    used for the repeated-word rule (token-id equality when omitted).
+    used for the repeated-word rule (token-id equality when omitted); ``candidates``: token ids
+    (e.g. the top-k of every answer step) whose maps :meth:`TAMResult.class_maps` can show at any
+    item, one more LM-head row each, read at the vision and relevance positions only.
 
     The work is one ``(L, c) x (c, T)`` product, one batched ECI and (on demand, in
     :meth:`TAMResult.maps`) one batched filter; all of it stays on ``hidden``'s device.
@@ -78,6 +82,14 @@ def compute_tam(
     context = plan.context.to(device)
     E, s, omega = interference(A, R_all, context)
     has_context = context.any(dim=1)
+    extra = None
+    if candidates is not None:
+        ids_u = extra_classes(candidates, classes, lm_head.shape[0])
+        cand = torch.relu(class_logits(hidden[used], lm_head, ids_u, lm_head_bias))
+        bad = ids_u[(~torch.isfinite(cand).all(dim=0)).cpu()]
+        if bad.numel():
+            raise ValueError(f"The LM head gives NaN or inf for candidate token ids {bad.tolist()[:10]}.")
+        extra = candidate_set(cand, vision.n_tokens, ids_u)
     return TAMResult(
         A=A,
         E=E,
@@ -91,6 +103,7 @@ def compute_tam(
         n_prompt=plan.n_prompt,
         n_answer=plan.n_answer,
         kernel=kernel,
+        candidates=extra,
     )
 
 

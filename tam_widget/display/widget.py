@@ -24,6 +24,7 @@ import traitlets
 from .. import params
 from .bundle import MISSING, STATIC, bundle
 from .signal import NOISE_FLOOR, strength
+from .snapshot import with_fallback
 from .wire import encode
 
 if TYPE_CHECKING:
@@ -181,6 +182,11 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
                 refused.extend(accepted)
         if refused:
             self.send_state(refused)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """anywidget's live view plus a static picture of the current view (``image/png``, ``text/html``)
+        for front ends without the widget or its model (:mod:`tam_widget.display.snapshot`)."""
+        return with_fallback(self, super()._repr_mimebundle_(**kwargs))
 
     def select(self, word: str) -> int:
         """Select the last item whose text is ``word``; returns its index."""

@@ -67,8 +67,13 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
         methods[name] = {"arrays": specs, **extra}
     images, image_meta = _images(exp)
     top = [
-        [{"text": t, "p": wire_number(p)} for t, p in zip(texts, probs, strict=True)]
-        for texts, probs in zip(exp.top_texts, np.asarray(exp.top_probs, dtype=np.float64).tolist(), strict=True)
+        [{"text": t, "p": wire_number(p), "id": int(i)} for t, p, i in zip(texts, probs, ids, strict=True)]
+        for texts, probs, ids in zip(
+            exp.top_texts,
+            np.asarray(exp.top_probs, dtype=np.float64).tolist(),
+            np.asarray(exp.top_ids).tolist(),
+            strict=True,
+        )
     ]
     chosen = _chosen(exp)
     meta = {
@@ -113,8 +118,8 @@ def _signal(exp: Explanation) -> dict[str, Any] | None:
 
 
 def _chosen(exp: Explanation) -> list[dict[str, Any]]:
-    """Per answer step: the chosen token's rank among the top candidates (-1: not among them) and its
-    probability (``None`` when the explanation did not record it)."""
+    """Per answer step: the chosen token's id, its rank among the top candidates (-1: not among them)
+    and its probability (``None`` when the explanation did not record it)."""
     probs = None if exp.chosen_probs is None else np.asarray(exp.chosen_probs, dtype=np.float64).reshape(-1)
     out = []
     for r in range(exp.n_answer):
@@ -122,7 +127,7 @@ def _chosen(exp: Explanation) -> list[dict[str, Any]]:
         ids = np.asarray(exp.top_ids[r]).reshape(-1) if r < len(exp.top_ids) else np.empty(0)
         hits = np.flatnonzero(ids == token)
         p = wire_number(probs[r]) if probs is not None and r < len(probs) else None
-        out.append({"rank": int(hits[0]) if len(hits) else -1, "p": p})
+        out.append({"rank": int(hits[0]) if len(hits) else -1, "p": p, "id": int(token)})
     return out
 
 
@@ -194,9 +199,9 @@ def _frames(exp: Explanation) -> list[dict[str, int]]:
 
 
 def _items(exp: Explanation) -> list[dict[str, Any]]:
-    """Each item's text and place; ``gap``: the prompt skipped tokens (spaces) before it, shown as a space;
-    ``special``: a special token (an answer's end of turn, ``<|im_end|>``); ``whitespace``: its text is
-    only whitespace (``"\\n"``), which the view marks visibly."""
+    """Each item's text, token id and place; ``gap``: the prompt skipped tokens (spaces) before it, shown as a
+    space; ``special``: a special token (an answer's end of turn, ``<|im_end|>``); ``whitespace``: its text
+    is only whitespace (``"\\n"``), which the view marks visibly."""
     out, prev = [], None
     for i, p in enumerate(exp.item_positions):
         text = exp.tokens[p]
@@ -205,6 +210,7 @@ def _items(exp: Explanation) -> list[dict[str, Any]]:
         out.append(
             {
                 "text": text,
+                "id": int(exp.token_ids[p]),
                 "position": p,
                 "word": exp.words[p],
                 "prompt": prompt,

@@ -35,6 +35,7 @@ class Captured:
     answer_start: int  # L0
     images: Sequence[np.ndarray]  # uint8 (H, W, 3) per image, or one (T, H, W, 3) video
     score: Scorer | None = None  # black-box methods: probabilities of the explained tokens
+    candidates: torch.Tensor | None = None  # token ids whose maps to keep too: the top-k of every answer step
 
 
 @runtime_checkable

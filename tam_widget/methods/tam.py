@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .. import params
+from ..core.candidates import CandidateSet
 from ..core.layout import VisionLayout
 from ..core.result import TAMResult
 from ..core.tam import compute_tam
@@ -16,6 +17,8 @@ from .base import JSON, Captured, Method
 
 # the tensors of a TAMResult saved to a file, in this order
 STATE = ("A", "E", "omega", "scale", "R", "n_visible", "classes", "token_ids")
+# its candidate set's (older files have none): class ids (U,), raw maps (U, n_v), text activations (U, T)
+CANDIDATES = {"candidate_classes": "classes", "candidate_A": "A", "candidate_R": "R"}
 
 
 class TAM(Method):
@@ -39,10 +42,13 @@ class TAM(Method):
                 lm_head_bias=captured.lm_head_bias,
                 reference_quirks=reference_quirks,
                 kernel=kernel,
+                candidates=captured.candidates,
             )
 
     def to_state(self, result: TAMResult) -> tuple[dict[str, torch.Tensor], JSON]:
         tensors = {k: getattr(result, k) for k in STATE}
+        if result.candidates is not None:
+            tensors |= {k: getattr(result.candidates, f) for k, f in CANDIDATES.items()}
         return tensors, {"n_prompt": result.n_prompt, "n_answer": result.n_answer, "kernel": result.kernel}
 
     def check_state(self, tensors: dict[str, torch.Tensor], header: JSON, layout: VisionLayout) -> None:
@@ -104,12 +110,16 @@ class TAM(Method):
             )
         if int(tensors["classes"].min()) < 0 or int(tensors["token_ids"].min()) < 0:
             raise ValueError("tensors 'tam.classes' and 'tam.token_ids' hold token ids, which cannot be negative.")
+        _check_candidates(tensors, n_items, n_v)
 
     def from_state(self, tensors: dict[str, torch.Tensor], header: JSON, layout: VisionLayout) -> TAMResult:
         """The result saved by :meth:`to_state`, after :meth:`check_state` (``ValueError`` when it refuses)."""
         self.check_state(tensors, header, layout)
+        held = all(k in tensors for k in CANDIDATES)
+        candidates = CandidateSet(**{f: tensors[k] for k, f in CANDIDATES.items()}) if held else None
         return TAMResult(
             **{k: tensors[k] for k in STATE},
+            candidates=candidates,
             layout=layout,
             n_prompt=int(header["n_prompt"]),
             n_answer=int(header["n_answer"]),
@@ -117,7 +127,10 @@ class TAM(Method):
         )
 
     def wire_arrays(self, result: TAMResult) -> tuple[dict[str, np.ndarray], JSON]:
-        """``A`` (T, n_v), ``omega`` and ``R`` (T, T), ``scale`` (T,) as float32, ``n_visible`` as int32.
+        """``A`` (T, n_v), ``omega`` and ``R`` (T, T), ``scale`` (T,) as float32; ``n_visible``,
+        ``classes`` and ``token_ids`` (T,) as int32; with candidates, ``candidate_classes`` (U,)
+        int32, ``candidate_A`` (U, n_v) and ``candidate_R`` (U, T) float32 (the browser's
+        candidate maps, :meth:`~tam_widget.core.TAMResult.class_maps`).
 
         ``omega`` instead of ``E``: the browser forms ``E_v = omega_v @ A`` for the item it shows,
         and ``T x T`` is much smaller than ``T x n_v``.
@@ -129,5 +142,39 @@ class TAM(Method):
             "scale": r.scale.float().numpy(),
             "R": r.R.float().numpy(),
             "n_visible": r.n_visible.numpy().astype(np.int32),
+            "classes": r.classes.numpy().astype(np.int32),
+            "token_ids": r.token_ids.numpy().astype(np.int32),
         }
+        if r.candidates is not None:
+            arrays |= {
+                "candidate_classes": r.candidates.classes.numpy().astype(np.int32),
+                "candidate_A": r.candidates.A.float().numpy(),
+                "candidate_R": r.candidates.R.float().numpy(),
+            }
         return arrays, {"kernel": r.kernel}
+
+
+def _check_candidates(tensors: dict[str, torch.Tensor], n_items: int, n_v: int) -> None:
+    """The candidate set is absent (older files) or whole: sorted distinct ids, float32-like finite maps."""
+    present = [k for k in CANDIDATES if k in tensors]
+    if not present:
+        return
+    if len(present) != len(CANDIDATES):
+        missing = sorted(set(CANDIDATES) - set(present))
+        raise ValueError(f"tensor(s) {['tam.' + k for k in missing]} are missing (the candidate set is partial).")
+    ids, A, R = (tensors[k] for k in CANDIDATES)
+    u = ids.numel()
+    if ids.dtype != torch.int64 or ids.ndim != 1:
+        raise ValueError(f"tensor 'tam.candidate_classes' must be (U,) int64, got {tuple(ids.shape)} {ids.dtype}.")
+    if u and (int(ids.min()) < 0 or bool((ids[1:] <= ids[:-1]).any())):
+        raise ValueError(
+            "tensor 'tam.candidate_classes' must hold distinct non-negative token ids in increasing order."
+        )
+    for key, arr, shape in (("candidate_A", A, (u, n_v)), ("candidate_R", R, (u, n_items))):
+        if tuple(arr.shape) != shape or arr.dtype != tensors["A"].dtype:
+            raise ValueError(
+                f"tensor 'tam.{key}' is {tuple(arr.shape)} {arr.dtype}; expected {shape} {tensors['A'].dtype} "
+                f"(U = {u} candidate classes)."
+            )
+        if not bool(torch.isfinite(arr).all()):
+            raise ValueError(f"tensor 'tam.{key}' holds NaN or infinite values.")

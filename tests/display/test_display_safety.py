@@ -314,5 +314,5 @@ def test_chosen_rank_and_probability(exp: Explanation) -> None:
     top_ids[0] = -1  # the chosen token is not among the top k at step 0
     chosen = np.linspace(0.001, 0.9, exp.n_answer).astype(np.float32)
     _, meta, _ = encode(dataclasses.replace(exp, top_ids=top_ids, chosen_probs=chosen))
-    assert meta["chosen"][0] == {"rank": -1, "p": pytest.approx(0.001)}
+    assert meta["chosen"][0] == {"rank": -1, "p": pytest.approx(0.001), "id": exp.token_ids[exp.answer_start]}
     assert meta["chosen"][1]["rank"] == ranks[1]

@@ -25,6 +25,10 @@ export interface ItemMaps {
 /** A method's decoded data: computes any item's maps on demand. */
 export interface MethodMaps {
   compute(item: number, params: Params): ItemMaps;
+  /** Token id's map at item, as if the item had that token (null: the page holds no map for it). */
+  classMap?(item: number, id: number, params: Params): ItemMaps | null;
+  /** What the method knows about one item beyond its maps, for the token tooltip (TAM: the ECI scale s_v). */
+  facts?(item: number): { label: string; value: string }[];
 }
 
 export interface MethodImpl {

@@ -79,12 +79,15 @@ export function interferenceInto(out: Float32Array, data: TamData, item: number,
 /** out = max(0, A_v - lambda * s_v * E_v); lambda = 0 returns A_v unclamped, as the core does. */
 export function correctInto(out: Float32Array, data: TamData, item: number, lambda: number, E: Float32Array): void {
   const { A, nv } = data;
-  const base = item * nv;
-  if (lambda === 0) return out.set(A.subarray(base, base + nv));
-  const s = data.scale[item];
+  correctRow(out, A.subarray(item * nv, (item + 1) * nv), data.scale[item], lambda, E);
+}
+
+/** out = max(0, a - lambda * s * E) for one raw map a (NaN s: no context, 0); lambda = 0 copies a. */
+export function correctRow(out: Float32Array, a: Float32Array, s: number, lambda: number, E: Float32Array): void {
+  if (lambda === 0) return out.set(a);
   const ls = f32(f32(lambda) * (Number.isNaN(s) ? 0 : s));
-  for (let i = 0; i < nv; i++) {
-    const x = f32(A[base + i] - f32(ls * E[i]));
+  for (let i = 0; i < a.length; i++) {
+    const x = f32(a[i] - f32(ls * E[i]));
     out[i] = x > 0 ? x : 0;
   }
 }
@@ -96,17 +99,21 @@ export function correctInto(out: Float32Array, data: TamData, item: number, lamb
 export function normaliseInto(image: Float32Array, text: Float32Array, data: TamData, item: number): number {
   const { R, T } = data;
   const nText = data.nVisible[item];
-  const row = R.subarray(item * T, item * T + nText);
+  normaliseRow(image, text, R.subarray(item * T, item * T + nText));
+  return nText;
+}
+
+/** Joint min-max of image (in place) and the shown relevance row (into text); all zeros without spread. */
+export function normaliseRow(image: Float32Array, text: Float32Array, row: Float32Array): void {
   const lo = Math.min(lowest(image), lowest(row));
   const span = f32(Math.max(highest(image), highest(row)) - lo);
   if (!(span > 0)) {
     image.fill(0);
-    text.fill(0, 0, nText);
-    return nText;
+    text.fill(0, 0, row.length);
+    return;
   }
   for (let i = 0; i < image.length; i++) image[i] = f32(image[i] - lo) / span;
-  for (let k = 0; k < nText; k++) text[k] = f32(row[k] - lo) / span;
-  return nText;
+  for (let k = 0; k < row.length; k++) text[k] = f32(row[k] - lo) / span;
 }
 
 /** The smallest value (Infinity when empty; NaNs are skipped). */

@@ -8,6 +8,7 @@ import { readFloat32, readInt32, WireError } from "../arrays";
 import type { Layout, MethodPart } from "../codec";
 import { clamp, type Settings } from "../state/synced";
 import type { ItemMaps, MethodImpl, MethodMaps } from "./index";
+import { type ClassData, computeClass } from "./tam-classes";
 import { computeItem, type MapSettings, type TamData, Workspace } from "./tam-math";
 
 /** lambda = eci ? eci_scale clamped to 0..2 : 0, and the filter toggle. */
@@ -40,6 +41,21 @@ function decodeTam(buf: ArrayBuffer, part: MethodPart, layout: Layout): TamData 
   };
   checkVisible(data);
   return data;
+}
+
+/** The class-map arrays (pages from tam-widget 0.x before candidates lack them: null). */
+function decodeClasses(buf: ArrayBuffer, part: MethodPart, layout: Layout): ClassData | null {
+  const a = part.arrays ?? {};
+  if (!a.candidate_classes || !a.classes) return null;
+  const { T, nv } = layout;
+  const U = a.candidate_classes.shape[0] ?? 0;
+  return {
+    classes: readInt32(buf, "classes", a.classes, [T]),
+    tokenIds: readInt32(buf, "token_ids", a.token_ids, [T]),
+    candClasses: readInt32(buf, "candidate_classes", a.candidate_classes, [U]),
+    candA: readFloat32(buf, "candidate_A", a.candidate_A, [U, nv]),
+    candR: readFloat32(buf, "candidate_R", a.candidate_R, [U, T]),
+  };
 }
 
 function checkKernel(k: unknown): number {
@@ -84,9 +100,22 @@ export class TamMaps implements MethodMaps {
   private readonly ws: Workspace;
   readonly finite: Uint8Array; // finiteItems(data)
 
-  constructor(readonly data: TamData) {
+  private readonly classWs: Workspace; // class maps keep the items' cached interference intact
+
+  constructor(
+    readonly data: TamData,
+    readonly classes: ClassData | null = null,
+  ) {
     this.ws = new Workspace(data.nv, data.T, data.kernel);
+    this.classWs = new Workspace(data.nv, data.T, data.kernel);
     this.finite = finiteItems(data);
+  }
+
+  classMap(item: number, id: number, params: MapSettings): ItemMaps | null {
+    if (!this.classes) return null;
+    const maps = computeClass(this.data, this.classes, item, id, params, this.classWs);
+    if (maps) maps.finite = maps.image.every(Number.isFinite);
+    return maps;
   }
 
   compute(item: number, params: MapSettings): ItemMaps {
@@ -95,11 +124,18 @@ export class TamMaps implements MethodMaps {
     maps.finite = params.lambda === 0 ? (ok & PLAIN_OK) !== 0 : (ok & ECI_OK) !== 0;
     return maps;
   }
+
+  /** The item's ECI scale s_v (the least-squares weight of its interference); NaN: no ECI context. */
+  facts(item: number): { label: string; value: string }[] {
+    const s = this.data.scale[item];
+    const value = Number.isFinite(s) ? s.toPrecision(3) : Number.isNaN(s) ? "n/a (no ECI context)" : "n/a (not finite)";
+    return [{ label: "ECI scale sᵥ", value }];
+  }
 }
 
 export const TAM = {
   title: "TAM",
-  decode: (buf: ArrayBuffer, part: MethodPart, layout: Layout) => new TamMaps(decodeTam(buf, part, layout)),
+  decode: (buf: ArrayBuffer, part: MethodPart, layout: Layout) => new TamMaps(decodeTam(buf, part, layout), decodeClasses(buf, part, layout)),
   params: mapSettings,
   label: methodLabel,
 } satisfies MethodImpl;

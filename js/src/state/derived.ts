@@ -46,3 +46,46 @@ function sameParams(a: Params, b: Params): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
+
+/** A shown map that is not the item's own: another class's ("class"), or the signed difference of two ("contrast"). */
+export interface PickedMap {
+  image: Float32Array; // (n_v): a class map in [0, 1], or a contrast in [-1, 1]
+  text: Float32Array; // the class map's relevance of items 0 .. nText-1 (contrast: none)
+  nText: number;
+  finite: boolean;
+}
+
+/**
+ * Maps of other classes at an item (methods that support classMap: TAM), and contrasts of two:
+ * map(a) - map(b), each as the method computes it for the item. Null when the page holds no map
+ * for a class (a page without candidates, or a token never among them).
+ */
+export class ClassMaps {
+  private readonly diff: Float32Array;
+
+  constructor(
+    readonly method: DecodedMethod,
+    nv: number,
+  ) {
+    this.diff = new Float32Array(nv);
+  }
+
+  get available(): boolean {
+    return typeof this.method.maps.classMap === "function";
+  }
+
+  classMap(item: number, id: number, settings: Settings): PickedMap | null {
+    const maps = this.method.maps.classMap?.(item, id, this.method.impl.params(settings)) ?? null;
+    return maps && { image: maps.image, text: maps.text.subarray(0, maps.nText), nText: maps.nText, finite: maps.finite ?? true };
+  }
+
+  contrast(item: number, a: number, b: number, settings: Settings): PickedMap | null {
+    const first = this.classMap(item, a, settings);
+    if (!first) return null;
+    this.diff.set(first.image); // the next classMap call overwrites first.image
+    const second = this.classMap(item, b, settings);
+    if (!second) return null;
+    for (let i = 0; i < this.diff.length; i++) this.diff[i] = Math.fround(this.diff[i] - second.image[i]);
+    return { image: this.diff, text: new Float32Array(0), nText: 0, finite: first.finite && second.finite };
+  }
+}

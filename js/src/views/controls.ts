@@ -8,6 +8,7 @@ import { COLORMAP_NAMES } from "../colormap";
 import type { Model, WidgetModel } from "../model";
 import { readSettings, type Settings, type SyncedKey, type TraitWriter } from "../state/synced";
 import { h, labelled } from "./dom";
+import { paperLink } from "./help";
 
 function range(role: string, min: number, max: number, step: number, label: string): HTMLInputElement {
   return h("input", { role, attrs: { type: "range", min: String(min), max: String(max), step: String(step), "aria-label": label } });
@@ -29,14 +30,17 @@ export class Controls {
   private readonly opacity = range("opacity", 0, 1, 0.01, "Opacity");
   private readonly colormap = h("select", { role: "colormap", attrs: { "aria-label": "Colour map" } });
   private readonly save = h("button", { role: "save-png", text: "Save PNG", attrs: { type: "button" } });
-  private readonly method = h("div", { class: "tam-method", role: "method" });
+  // the method's name links to the paper (TAM, Li et al., ICCV 2025)
+  private readonly method = paperLink("", "method", "tam-method");
   private readonly cleanups: (() => void)[] = [];
 
   constructor(
     private readonly model: WidgetModel,
     writer: TraitWriter,
     private readonly on: { save: () => void; label: (settings: Settings) => string },
+    extra: Node[] = [], // beside the method's name (the help button)
   ) {
+    this.method.title = "Token Activation Map (Li et al., ICCV 2025): the paper";
     for (const name of COLORMAP_NAMES) this.colormap.appendChild(h("option", { text: name, attrs: { value: name } }));
     const listen = (node: HTMLElement, type: string, fn: () => void) => {
       node.addEventListener(type, fn);
@@ -57,7 +61,7 @@ export class Controls {
     listen(this.colormap, "change", () => writer.set("colormap", this.colormap.value as Model["colormap"]));
     listen(this.save, "click", on.save);
     this.el = h("div", { class: "tam-controls", role: "controls" }, [
-      this.method,
+      h("div", { class: "tam-method-row" }, [this.method, ...extra]),
       labelled("ECI scale λ", this.scale, [this.scaleValue]),
       h("div", { class: "tam-toggles" }, [labelled("ECI", this.eci), labelled("filter", this.filter), labelled("words", this.groupWords)]),
       labelled("opacity", this.opacity),

@@ -2,7 +2,7 @@
 
 import { copyBytes } from "../arrays";
 
-type Drawable = ImageBitmap | HTMLImageElement;
+export type Drawable = ImageBitmap | HTMLImageElement;
 
 export class ImageStore {
   private readonly ready = new Map<number, Drawable>();

@@ -1,4 +1,4 @@
-/** The colour scale shared by the heatmap and the text relevance. */
+/** The heatmap's colour scale, and the key to the text's quiet relevance shading (tokens.ts). */
 
 import { gradientCss } from "../colormap";
 import { h } from "./dom";
@@ -10,11 +10,9 @@ export class Legend {
 
   constructor() {
     this.bar = h("span", { class: "tam-legend-bar" });
-    this.el = h("div", { class: "tam-legend", role: "legend" }, [
-      h("span", { text: "low" }),
-      this.bar,
-      h("span", { text: "high" }),
-      h("span", { class: "tam-muted", text: "activation; on the text: relevance of earlier tokens to the shown one" }),
+    this.el = h("div", { class: "tam-legend-rows", role: "legend" }, [
+      h("div", { class: "tam-legend" }, [h("span", { text: "low" }), this.bar, h("span", { text: "high" }), h("span", { class: "tam-muted", text: "activation on the image" })]),
+      h("div", { class: "tam-legend" }, [h("span", { class: "tam-legend-swatch" }), h("span", { class: "tam-muted", text: "text: relevance of earlier tokens to the shown one (underlined: the top 3)" })]),
     ]);
   }
 

@@ -1,23 +1,39 @@
-/** "Save PNG": the heatmap canvases side by side in one PNG, downloaded by the browser. */
+/**
+ * "Save PNG": the figure of figure.ts (title with the token in context, the views as drawn, a
+ * colour bar) at 2x, downloaded by the browser. After a download starts, document receives a
+ * "tam-saved" event whose detail gives the file name, the scale and the figure's CSS size.
+ */
 
-const GAP = 8;
+import type { ItemMeta } from "../codec";
+import { displayText, isWhitespace } from "./dom";
+import { compose, type FigureSpec, type FigureView, type Title } from "./figure";
 
-/** Compose the canvases into one; null where canvases cannot be drawn (no 2D context). */
-export function compose(canvases: HTMLCanvasElement[]): HTMLCanvasElement | null {
-  if (canvases.length === 0) return null;
-  const out = document.createElement("canvas");
-  out.width = canvases.reduce((s, c) => s + c.width, 0) + GAP * (canvases.length - 1);
-  out.height = Math.max(...canvases.map((c) => c.height));
-  const ctx = out.getContext("2d");
-  if (!ctx) return null;
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, out.width, out.height);
-  let x = 0;
-  for (const c of canvases) {
-    ctx.drawImage(c, x, 0);
-    x += c.width + GAP;
-  }
-  return out;
+export { compose } from "./figure";
+
+/** Device pixels per CSS px of the saved figure. */
+export const FIGURE_SCALE = 2;
+/** Items shown before and after the token in the title (as Python's figure.CONTEXT). */
+export const CONTEXT = 4;
+
+const shown = (it: ItemMeta) => `${it.gap ? " " : ""}${it.text.replace(/\r\n|\r|\n/g, "⏎")}`;
+
+/** The item's text with up to `k` items either side (special items left out, as in Python's title). */
+export function contextTitle(items: readonly ItemMeta[], index: number, k = CONTEXT): Title {
+  const keep = items.map((_, i) => i).filter((i) => !items[i].special || i === index);
+  const at = keep.indexOf(index);
+  if (at < 0) return { before: [], token: "", after: [], lead: false, trail: false };
+  const before = keep.slice(Math.max(0, at - k), at).map((i) => shown(items[i]));
+  const after = keep.slice(at + 1, at + 1 + k).map((i) => shown(items[i]));
+  const it = items[index];
+  const space = (it.gap ? " " : "") + (isWhitespace(it.text) ? "" : (/^\s*/.exec(it.text)?.[0] ?? ""));
+  const token = isWhitespace(it.text) ? displayText(it.text) : it.text.trim().replace(/\r\n|\r|\n/g, "⏎");
+  if (space) before.push(space); // the token's leading space stays outside the bold
+  return { before, token, after, lead: at - k > 0, trail: at + 1 + k < keep.length };
+}
+
+/** The figure's pieces: the shown item's title, the method's label and each panel's view at `scale`. */
+export function figureSpec(items: readonly ItemMeta[], item: number, label: string, panels: readonly { figureView(scale: number): FigureView }[], scale = FIGURE_SCALE): FigureSpec {
+  return { title: contextTitle(items, item), label, views: panels.map((p) => p.figureView(scale)) };
 }
 
 /** A file name from the token text: letters, digits, - and _ only. */
@@ -26,10 +42,9 @@ export function fileName(item: number, text: string): string {
   return `tam_${item}${safe ? `_${safe}` : ""}.png`;
 }
 
-/** Start the download; false if this environment cannot make the PNG. */
-export function savePng(canvases: HTMLCanvasElement[], name: string): boolean {
-  const canvas = compose(canvases);
-  if (!canvas || typeof canvas.toBlob !== "function" || typeof URL.createObjectURL !== "function") return false;
+/** Encode the canvas as PNG and hand it to the browser as a download; false if this environment cannot. */
+export function download(canvas: HTMLCanvasElement, name: string): boolean {
+  if (typeof canvas.toBlob !== "function" || typeof URL.createObjectURL !== "function") return false;
   canvas.toBlob((blob) => {
     if (!blob) return;
     const url = URL.createObjectURL(blob);
@@ -41,5 +56,14 @@ export function savePng(canvases: HTMLCanvasElement[], name: string): boolean {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }, "image/png");
+  return true;
+}
+
+/** Compose the figure at `scale` and download it; false if this environment cannot make the PNG. */
+export function savePng(spec: FigureSpec, name: string, scale = FIGURE_SCALE): boolean {
+  const figure = compose(spec, scale);
+  if (!figure || !download(figure.canvas, name)) return false;
+  const { width, height } = figure.layout;
+  document.dispatchEvent(new CustomEvent("tam-saved", { detail: { name, scale, width, height, views: figure.layout.views, bar: figure.layout.bar } }));
   return true;
 }

@@ -1,14 +1,40 @@
 /**
  * The prompt and the answer as focusable tokens (or words): click and arrow keys select, hover
- * previews, and the shown item's relevance on earlier tokens colours their background. A
- * whitespace-only token shows visible marks (⏎, ·) and a special answer token (the end of turn,
- * <|im_end|>) is set apart; a token below the noise floor (no visual signal) is muted; the tooltip
- * always holds the true text.
+ * previews, and the shown item's relevance on earlier tokens shades them quietly: one amber hue
+ * whose alpha is the value, the top few underlined (is-top, data-rank). A whitespace-only token
+ * shows visible marks (⏎, ·) and a special answer token (the end of turn, <|im_end|>) is set apart;
+ * a token below the noise floor (no visual signal) is muted; the title always holds the true text.
  */
 
 import type { ItemMeta } from "../codec";
-import { cssColor, textColor } from "../colormap";
 import { displayText, h, isWhitespace } from "./dom";
+
+/** How many of the most relevant earlier tokens are emphasised, and the least value that counts as relevant at all. */
+export const TOP_RELEVANT = 3;
+export const MIN_TOP = 0.1;
+
+/** The relevance shade: one hue (amber, legible under dark and light text), at most this opaque. */
+const RELEVANCE_RGB = "245, 158, 11";
+export const MAX_ALPHA = 0.4;
+
+/** A relevance value in [0, 1] as the token's background colour: alpha = MAX_ALPHA x value, two decimals. */
+export function relevanceColour(value: number): string {
+  const alpha = Math.round(100 * MAX_ALPHA * Math.min(1, Math.max(0, value))) / 100;
+  return `rgba(${RELEVANCE_RGB}, ${alpha})`;
+}
+
+/** The units' indices holding the k largest values of at least MIN_TOP, largest first. */
+export function topUnits(values: number[], k: number): number[] {
+  const order = values.map((_, i) => i).filter((i) => values[i] >= MIN_TOP);
+  return order.sort((a, b) => values[b] - values[a] || a - b).slice(0, k);
+}
+
+/** A unit's relevance: its largest item value among the first nText; -1 when none of its items has one. */
+function unitRelevance(u: TokenUnit, text: Float32Array, nText: number): number {
+  let best = -1;
+  for (const i of u.items) if (i < nText && text[i] > best) best = text[i];
+  return best;
+}
 
 /** One clickable unit: a token, or a word of consecutive tokens sharing items[].word. */
 interface TokenUnit {
@@ -60,7 +86,7 @@ export class TokenView {
   private units: TokenUnit[] = [];
   private nodes: HTMLElement[] = [];
   private unitOf = new Int32Array(0); // item -> unit index
-  private colours: string[] = [];
+  private looks: string[] = []; // what each unit is painted with, to skip unchanged ones
   private selectedUnit = -1;
   private shownUnit = -1;
 
@@ -92,7 +118,7 @@ export class TokenView {
         attrs: { "data-index": String(u.first), role: "option", tabindex: "-1", "aria-selected": "false", title: `#${u.first} ${JSON.stringify(raw)}${kind.note}${flat ? " · no visual signal" : ""}` },
       });
     });
-    this.colours = this.nodes.map(() => "");
+    this.looks = this.nodes.map(() => "");
     this.selectedUnit = this.shownUnit = -1;
     const line = (prompt: boolean, label: string) => {
       const nodes: Node[] = [];
@@ -107,7 +133,7 @@ export class TokenView {
   }
 
   /** Highlight the selected and shown items and colour the relevance of the shown item's earlier tokens. */
-  update(selected: number, shown: number, text: Float32Array, nText: number, colormap: string): void {
+  update(selected: number, shown: number, text: Float32Array, nText: number, _colormap?: string): void {
     const sel = this.unitOf[selected] ?? -1;
     if (sel !== this.selectedUnit) {
       this.setSelected(this.selectedUnit, false);
@@ -120,17 +146,22 @@ export class TokenView {
       this.nodes[shownUnit]?.classList.add("is-shown");
       this.shownUnit = shownUnit;
     }
-    for (let k = 0; k < this.units.length; k++) {
-      let best = -1;
-      for (const i of this.units[k].items) if (i < nText && text[i] > best) best = text[i];
-      const colour = best >= 0 ? `${cssColor(colormap, best)}|${textColor(colormap, best)}` : "";
-      if (colour === this.colours[k]) continue;
-      this.colours[k] = colour;
-      const [bg, fg] = colour ? colour.split("|") : ["", ""];
-      this.nodes[k].style.backgroundColor = bg;
-      this.nodes[k].style.color = fg;
-      this.nodes[k].classList.toggle("has-relevance", colour !== "");
-    }
+    const values = this.units.map((u) => unitRelevance(u, text, nText));
+    const top = topUnits(values, TOP_RELEVANT);
+    values.forEach((v, k) => this.paint(k, v, top.indexOf(k) + 1));
+  }
+
+  /** One unit's relevance: a quiet background whose alpha is the value, an underline for the top few (rank 1..). */
+  private paint(k: number, value: number, rank: number): void {
+    const look = value >= 0 ? `${relevanceColour(value)}|${rank}` : "";
+    if (look === this.looks[k]) return;
+    this.looks[k] = look;
+    const node = this.nodes[k];
+    node.style.backgroundColor = value >= 0 ? relevanceColour(value) : "";
+    node.classList.toggle("has-relevance", value >= 0);
+    node.classList.toggle("is-top", rank > 0);
+    if (rank > 0) node.dataset.rank = String(rank);
+    else delete node.dataset.rank;
   }
 
   dispose(): void {
@@ -168,6 +199,7 @@ export class TokenView {
   private readonly onLeave = () => this.on.hover(null);
 
   private readonly onKey = (e: KeyboardEvent) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return; // Shift+Enter runs the cell, Ctrl+S saves: the host's
     const from = Math.max(0, this.unitAt(e.target) >= 0 ? this.unitAt(e.target) : this.selectedUnit);
     let to: number;
     if (e.key in NEXT) to = from + NEXT[e.key];

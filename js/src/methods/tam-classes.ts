@@ -1,0 +1,86 @@
+/**
+ * Another class's map at an item ("why this token and not that one"), exactly as
+ * tam_widget/core/result.py TAMResult.class_maps computes it: the class's raw map and text
+ * activations (from the candidate set, or an item whose class it is), ECI over the item's earlier
+ * items whose token is not that class, the item's visible relevance, normalisation and filter.
+ * Sums run in float64 where the core sums in float32: a few ulp apart.
+ */
+
+import type { ItemMaps } from "./index";
+import { correctRow, type MapSettings, normaliseRow, type TamData, Workspace } from "./tam-math";
+import { filterFrames } from "./tam-filter";
+
+const f32 = Math.fround;
+
+/** What class maps need beyond TamData: each item's class and shown token, and the candidate set. */
+export interface ClassData {
+  classes: Int32Array; // (T) the LM-head row each item explains
+  tokenIds: Int32Array; // (T) the token each item shows (the ECI context's repeated-word key)
+  candClasses: Int32Array; // (U) sorted distinct ids, none of them an item's class
+  candA: Float32Array; // (U, n_v) raw maps
+  candR: Float32Array; // (U, T) activations at every item's relevance position
+}
+
+/** Class id's raw map (n_v) and text activations (T), or null when the page does not hold the class. */
+export function classRows(data: TamData, cls: ClassData, id: number): { a: Float32Array; r: Float32Array } | null {
+  const { nv, T } = data;
+  const u = findSorted(cls.candClasses, id);
+  if (u >= 0) return { a: cls.candA.subarray(u * nv, (u + 1) * nv), r: cls.candR.subarray(u * T, (u + 1) * T) };
+  const k = cls.classes.indexOf(id);
+  if (k < 0) return null;
+  return { a: data.A.subarray(k * nv, (k + 1) * nv), r: data.R.subarray(k * T, (k + 1) * T) };
+}
+
+/** Index of x in the sorted array, -1 when absent. */
+export function findSorted(sorted: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] === x) return mid;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** Class id's displayed map at item (workspace buffers, valid until the next call), or null when not held. */
+export function computeClass(data: TamData, cls: ClassData, item: number, id: number, settings: MapSettings, ws: Workspace): ItemMaps | null {
+  const rows = classRows(data, cls, id);
+  if (!rows) return null;
+  if (settings.lambda !== 0) classInterference(ws, data, cls, item, id, rows.r);
+  const s = settings.lambda !== 0 ? lsqScale(rows.a, ws.interference) : 0;
+  correctRow(ws.corrected, rows.a, s, settings.lambda, ws.interference);
+  const nText = data.nVisible[item];
+  normaliseRow(ws.corrected, ws.text, rows.r.subarray(0, nText));
+  ws.eItem = -1; // the interference buffer now holds a class's, not an item's
+  if (!settings.filter) return { image: ws.corrected, text: ws.text, nText };
+  filterFrames(ws.corrected, ws.filtered, data.frames, ws.filter);
+  return { image: ws.filtered, text: ws.text, nText };
+}
+
+/** ws.interference = sum_k w_k A_k over the context (k < item, token k != id), w = r / (sum r + 1e-8). */
+function classInterference(ws: Workspace, data: TamData, cls: ClassData, item: number, id: number, r: Float32Array): void {
+  const { A, nv } = data;
+  let total = 0;
+  for (let k = 0; k < item; k++) if (cls.tokenIds[k] !== id) total += r[k];
+  const denom = f32(f32(total) + 1e-8);
+  ws.acc.fill(0);
+  for (let k = 0; k < item; k++) {
+    if (cls.tokenIds[k] === id || r[k] === 0) continue;
+    const w = f32(r[k] / denom);
+    for (let i = 0, base = k * nv; i < nv; i++) ws.acc[i] += w * A[base + i];
+  }
+  for (let i = 0; i < nv; i++) ws.interference[i] = ws.acc[i];
+}
+
+/** s = <a, E> / <E, E>, 0 when E = 0 (the core's least_squares_scale). */
+function lsqScale(a: Float32Array, E: Float32Array): number {
+  let ae = 0;
+  let ee = 0;
+  for (let i = 0; i < a.length; i++) {
+    ae += a[i] * E[i];
+    ee += E[i] * E[i];
+  }
+  return ee > 0 ? f32(f32(ae) / f32(ee)) : 0;
+}

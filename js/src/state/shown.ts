@@ -1,0 +1,84 @@
+// Derived state: what the image panel shows for the item on show: its own map, a picked
+// candidate's map, or the signed contrast of two; whether it is flat (no visual signal) and the
+// notice that says why it is not drawn.
+
+import type { WireMeta } from "../codec";
+import type { Params } from "../methods";
+import { ClassMaps, type MapState } from "./derived";
+import type { CandidatePick } from "./local";
+import type { Settings } from "./synced";
+
+/** A shown map whose values spread less than this is flat: nothing to localise. */
+export const FLAT_SPREAD = 1e-6;
+
+export interface ShownMap {
+  item: number;
+  params: Params; // what the map depends on (TAM: lambda, filter)
+  image: Float32Array; // (n_v): in [0, 1], or in [-1, 1] when signed
+  text: Float32Array; // relevance of the earlier items (none for a contrast)
+  nText: number;
+  finite: boolean; // false: the data hold NaN or infinities, the map is n/a (not drawn)
+  flat: boolean; // no visual signal: not drawn, the notice says why
+  signed: boolean; // a contrast: drawn with the diverging colours
+  pick: CandidatePick | null; // the candidate (or contrast) shown, null for the item's own map
+  notice: string; // "" when the map is drawn
+}
+
+export class ShownMaps {
+  private readonly classes: ClassMaps;
+
+  constructor(
+    private readonly state: MapState,
+    private readonly meta: WireMeta,
+    nv: number,
+  ) {
+    this.classes = new ClassMaps(state.method, nv);
+  }
+
+  /** Whether this page can show candidates' maps (TAM pages with candidate arrays). */
+  get canPick(): boolean {
+    return this.classes.available;
+  }
+
+  /** Below the noise floor (meta.signal, tam_widget/display/signal.py): raw peak < floor x the answer's largest. */
+  belowFloor(item: number): boolean {
+    const s = this.meta.signal;
+    return Boolean(s) && item < (s?.strength.length ?? 0) && !(Number(s?.strength[item]) >= Number(s?.floor));
+  }
+
+  resolve(item: number, settings: Settings, pick: CandidatePick | null): ShownMap {
+    const own = this.state.map(item, settings);
+    const here = pick && pick.item === item ? pick : null;
+    const picked = here && (here.b === null ? this.classes.classMap(item, here.a, settings) : this.classes.contrast(item, here.a, here.b, settings));
+    const map = picked ?? own;
+    const signed = Boolean(picked && here?.b !== null);
+    const spread = signed ? maxAbs(map.image) * 2 : span(map.image);
+    const flat = map.finite && ((!picked && this.belowFloor(item)) || !(spread >= FLAT_SPREAD));
+    const base = { item, params: own.params, image: map.image, text: map.text, nText: map.nText, finite: map.finite, flat, signed };
+    return { ...base, pick: picked ? here : null, notice: this.notice(base, picked !== null) };
+  }
+
+  private notice(m: Omit<ShownMap, "pick" | "notice">, picked: boolean): string {
+    if (!m.finite) return `Map n/a: the data of item ${m.item} hold NaN or infinite values (a float16 model may have overflowed).`;
+    if (!m.flat) return "";
+    if (m.signed) return "No contrast: the two tokens' maps are the same here.";
+    if (picked) return "No visual signal: this candidate's map is flat here.";
+    return `No visual signal: ${JSON.stringify(this.meta.items[m.item]?.text ?? "")} did not look at the image (its map is flat or below the noise floor).`;
+  }
+}
+
+function span(x: Float32Array): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] < lo) lo = x[i];
+    if (x[i] > hi) hi = x[i];
+  }
+  return hi - lo;
+}
+
+function maxAbs(x: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
+  return m;
+}
