@@ -2,13 +2,15 @@
 
 The user's surface: :func:`explain` (and :func:`explain_inputs` for processed inputs) returns an
 :class:`Explanation`, which displays itself as the widget in a notebook; :class:`Video` marks a
-video input; :func:`compute_tam` is TAM's core on plain tensors (with :class:`VisionLayout`);
+video input; :func:`compute_tam` is TAM's core on plain tensors (with :class:`VisionLayout`), and
+:func:`eagle_search` EAGLE's search on any image, label map and scorer of masked images;
 :data:`FAMILIES` lists the supported model families; :func:`demo_model` loads the shipped
 teaching model. Everything else lives in the subpackages (``core``, ``methods``, ``runtime``,
 ``families``, ``display``, ``evaluation``, ``teaching``, ``testing``, ``cli``).
 """
 
 from .core import VisionLayout, compute_tam
+from .core.eagle_search import eagle_search
 from .explainer import explain, explain_inputs
 from .explanation import Explanation
 from .families import FAMILIES
@@ -25,6 +27,7 @@ __all__ = [
     "__version__",
     "compute_tam",
     "demo_model",
+    "eagle_search",
     "explain",
     "explain_inputs",
 ]

@@ -125,3 +125,42 @@ def has_image_tokens(input_ids: torch.Tensor, vision_ids: Sequence[int]) -> None
             "belongs to another model, or the prompt's placeholders are another model's. Load both from the same "
             "checkpoint and let tam_widget place the images (no placeholders in the prompt)."
         )
+
+
+def tokens_check(tokens: Any) -> Any:
+    """``tokens``: ``None`` (the whole answer), an answer index, a list of them, or a word (str)."""
+    if tokens is None or isinstance(tokens, str):
+        if isinstance(tokens, str) and not tokens.strip():
+            raise ValueError("tokens must not be an empty word; pass None to explain the whole answer.")
+        return tokens
+    items = [tokens] if not isinstance(tokens, Sequence) else list(tokens)
+    if not items or any(isinstance(t, bool) or not isinstance(t, int) for t in items):
+        raise TypeError(
+            "tokens must be None (the whole answer), an answer token's index (0 is the first answer token), "
+            f"a list of indices, or a word; got {tokens!r}."
+        )
+    return items
+
+
+def explained_positions(tokens: Any, texts: Sequence[str], words: Sequence[int], L0: int) -> list[int]:
+    """The sequence positions ``tokens`` (checked by :func:`tokens_check`) names in the answer
+    ``texts[L0:]``: every answer token; indices (negative from the end); or a word's tokens, at its
+    first occurrence in the answer (matched stripped and case-insensitive, tokens of one word
+    joined). ``ValueError`` when an index is out of range or the word is not in the answer."""
+    n = len(texts) - L0
+    if tokens is None:
+        return list(range(L0, len(texts)))
+    if isinstance(tokens, str):
+        want = tokens.strip().lower()
+        groups: dict[int, list[int]] = {}
+        for p in range(L0, len(texts)):
+            groups.setdefault(words[p], []).append(p)
+        for positions in groups.values():
+            if "".join(texts[p] for p in positions).strip().lower() == want:
+                return positions
+        answer = "".join(texts[L0:])
+        raise ValueError(f"tokens: the word {tokens!r} is not in the answer {answer!r}; pass an answer index instead.")
+    bad = [t for t in tokens if not -n <= t < n]
+    if bad:
+        raise ValueError(f"tokens {bad} are outside the answer's {n} tokens (indices 0 … {n - 1}, or negative).")
+    return sorted({L0 + (t % n) for t in tokens})

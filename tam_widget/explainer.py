@@ -10,22 +10,23 @@ captured into its result (:mod:`tam_widget.methods`); and everything lands in on
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
 
-from . import arguments, params
+from . import arguments, method_runs, params
 from .core.layout import VisionLayout
 from .explanation import Explanation
 from .families import Family, family_for
 from .families.base import Media, View
-from .methods import Captured, get_method
+from .methods import Captured
 from .runtime import passes
 from .runtime.capture import lm_head
 from .runtime.media import as_media, to_pil
 from .runtime.prompt import build_text, decode1, locate_prompt, special_ids, vision_token_ids
+from .runtime.scoring import make_scorer
 from .runtime.text import token_texts, word_ids
 
 
@@ -36,12 +37,15 @@ def explain(
     prompt: str,
     *,
     answer: str | Sequence[int] | None = None,
-    method: str = "tam",
+    method: str | Sequence[str] = "tam",
+    tokens: int | str | Sequence[int] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
     max_new_tokens: int = 64,
     chat_template: bool | None = None,
     top_k: int = 3,
     reference_quirks: bool = True,
     kernel: int = 3,
+    progress: bool = True,
     **generate_kwargs: Any,
 ) -> Explanation:
     """Explain what ``model`` says about ``images_or_video`` when asked ``prompt``.
@@ -52,12 +56,17 @@ def explain(
     forces or skips that), else in the family's plain layout. A prompt that already holds the
     image placeholders is used as it is. ``answer``: explain this text (or these token ids)
     instead of generating (one teacher-forced forward). ``method``: the attribution method, a
-    key of :data:`tam_widget.methods.METHODS` (``"tam"``); ``reference_quirks`` and ``kernel``
-    are TAM's options. Other keywords go to ``model.generate`` (greedy by default).
+    key of :data:`tam_widget.methods.METHODS` (``"tam"``, ``"eagle"``), or a list of them (the
+    first is shown first); ``reference_quirks`` and ``kernel`` are TAM's options, ``options``
+    holds any method's own (``{"eagle": {"variant": "efficient", "division": 36}}``).
+    ``tokens``: what a black-box method (EAGLE) explains: ``None`` the whole answer, an answer
+    index or a list of them, or a word; TAM always explains every token. ``progress``: a bar
+    over EAGLE's search. Other keywords go to ``model.generate`` (greedy by default).
     """
     arguments.unwrap_check(model)
     family = family_for(model)
-    get_method(method)
+    method_runs.options_check(options, method_runs.method_list(method))
+    arguments.tokens_check(tokens)
     arguments.prompt_check(prompt, arguments.processor_check(processor))
     _numbers(max_new_tokens, top_k, kernel, reference_quirks)
     arguments.generate_options_check(answer, generate_kwargs)
@@ -74,10 +83,13 @@ def explain(
         prompt=prompt if templated else None,
         answer=answer,
         method=method,
+        tokens=tokens,
+        options=options,
         max_new_tokens=max_new_tokens,
         top_k=top_k,
         reference_quirks=reference_quirks,
         kernel=kernel,
+        progress=progress,
         **generate_kwargs,
     )
 
@@ -120,14 +132,18 @@ def explain_inputs(
     prompt: str | None = None,
     prompt_positions: Sequence[int] | None = None,
     answer: str | Sequence[int] | None = None,
-    method: str = "tam",
+    method: str | Sequence[str] = "tam",
+    tokens: int | str | Sequence[int] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
     max_new_tokens: int = 64,
     top_k: int = 3,
     reference_quirks: bool = True,
     kernel: int = 3,
+    progress: bool = True,
     **generate_kwargs: Any,
 ) -> Explanation:
     """Explain from already-processed ``inputs`` (the processor's ``BatchFeature``, batch size 1).
+    The keywords are :func:`explain`'s.
 
     ``images``: the images (or video) the inputs were made from, for display and geometry.
     The prompt tokens are found from ``prompt`` (the user's words, located in the decoded input),
@@ -136,7 +152,10 @@ def explain_inputs(
     """
     arguments.unwrap_check(model)
     family = family_for(model)
-    chosen = get_method(method)
+    chosen = method_runs.method_list(method)
+    method_options = method_runs.options_check(options, chosen)
+    tokens = arguments.tokens_check(tokens)
+    progress = params.flag("progress", progress)
     tokenizer = arguments.processor_check(processor)
     max_new_tokens, top_k, kernel, reference_quirks = _numbers(max_new_tokens, top_k, kernel, reference_quirks)
     arguments.generate_options_check(answer, generate_kwargs)
@@ -189,12 +208,20 @@ def explain_inputs(
         # the answer's own tokens too: item P's class is the token before the answer (reference quirk)
         candidates=torch.cat([run.top_ids.reshape(-1), torch.tensor(seq_ids[L0:], dtype=torch.long)]),
     )
-    t0 = time.perf_counter()
-    result = chosen.run(captured, reference_quirks=reference_quirks, kernel=kernel)
-    t_method = time.perf_counter() - t0
+    explained = arguments.explained_positions(tokens, texts, word_ids(texts, special), L0)
+    captured = replace(captured, explained_positions=explained)
+
+    def scorer() -> Any:
+        batch = method_options.get("eagle", {}).get("batch_size")
+        return make_scorer(
+            model, processor, _one_image(images), inputs, seq_ids, explained, family=family, batch_size=batch
+        )
+
+    common = {"reference_quirks": reference_quirks, "kernel": kernel, "progress": progress}
+    results, seconds = method_runs.run_methods(chosen, captured, common, method_options, scorer)
     return Explanation(
-        results={chosen.name: result},
-        method=chosen.name,
+        results=results,
+        method=chosen[0].name,
         token_ids=seq_ids,
         tokens=texts,
         special=special,
@@ -217,7 +244,7 @@ def explain_inputs(
             "mode": run.mode,
             "prompt": prompt or "",
             "reference_quirks": reference_quirks,
-            "timings_s": {"pass": round(run.seconds, 4), chosen.name: round(t_method, 4)},
+            "timings_s": {"pass": round(run.seconds, 4), **seconds},
             "stopped": run.stopped,
             "was_training": run.was_training,
         },
@@ -247,6 +274,15 @@ def _answer(answer: Any, model: Any, family: Family, processor: Any) -> str | li
             f"answer must be a string or a sequence of token ids (or None to generate), got {type(answer).__name__}."
         )
     return arguments.answer_ids_check(answer, arguments.vocab_size(model), vision_token_ids(model.config))
+
+
+def _one_image(images: Any) -> Any:
+    """The one image (or video) a black-box method masks; ValueError for several."""
+    if isinstance(images, (list, tuple)):
+        if len(images) != 1:
+            raise ValueError(f"EAGLE explains one image or one video; this prompt has {len(images)} images.")
+        return images[0]
+    return images
 
 
 def _input_ids(inputs: Mapping[str, Any]) -> torch.Tensor:

@@ -150,8 +150,20 @@ row("model", "a plain nn.Linear", Raises(TypeError, r"model must be a Hugging Fa
 row("model", "DataParallel-wrapped model", Raises(TypeError, r"explain the model inside it.*model\.module"))(
     lambda c: explain(torch.nn.DataParallel(c.qwen.model), c.qwen.processor, c.qwen.images, "Describe.")
 )
-row("model", "method='grad-cam'", Raises(ValueError, r"method must be one of \['tam'\], got 'grad-cam'"))(
+row("model", "method='grad-cam'", Raises(ValueError, r"method must be one of \['eagle', 'tam'\], got 'grad-cam'"))(
     lambda c: c.forced(method="grad-cam")
+)
+row("model", "method=['tam', 'tam']", Raises(ValueError, r"method names each method once"))(
+    lambda c: c.forced(method=["tam", "tam"])
+)
+row("model", "options for a method not run", Raises(ValueError, r"options has an entry for 'eagle'"))(
+    lambda c: c.forced(options={"eagle": {"division": 16}})
+)
+row("model", "tokens=True", Raises(TypeError, r"tokens must be None \(the whole answer\)"))(
+    lambda c: c.forced(method="eagle", tokens=True)
+)
+row("model", "tokens='zebra' (not in the answer)", Raises(ValueError, r"the word 'zebra' is not in the answer"))(
+    lambda c: c.forced(method="eagle", tokens="zebra")
 )
 row("processor", "processor=None", Raises(TypeError, r"processor must be the model's processor"))(
     lambda c: explain(c.qwen.model, None, c.qwen.images, "Describe.")

@@ -16,7 +16,17 @@ import tam_widget
 
 PACKAGE = Path(tam_widget.__file__).parent
 FOLDERS = ["core", "methods", "runtime", "families", "display", "evaluation", "teaching", "testing", "cli"]
-PUBLIC = {"explain", "explain_inputs", "Explanation", "Video", "compute_tam", "VisionLayout", "FAMILIES", "demo_model"}
+PUBLIC = {
+    "explain",
+    "explain_inputs",
+    "Explanation",
+    "Video",
+    "compute_tam",
+    "VisionLayout",
+    "FAMILIES",
+    "demo_model",
+    "eagle_search",
+}
 
 
 def modules() -> list[str]:

@@ -56,7 +56,7 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
     arrays_by_method: dict[str, dict[str, np.ndarray]] = {}
     offset = 0
     for name, result in exp.results.items():
-        arrays, extra = get_method(name).wire_arrays(result)
+        arrays, extra = get_method(name).wire_arrays(result, exp)
         arrays_by_method[name] = arrays
         specs = {}
         for key, arr in arrays.items():

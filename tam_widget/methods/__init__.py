@@ -11,9 +11,10 @@ below, and add ``js/src/methods/<name>.ts`` for its view.
 from __future__ import annotations
 
 from .base import Captured, Method, Scorer
+from .eagle import EAGLE
 from .tam import TAM
 
-METHODS: dict[str, Method] = {m.name: m for m in (TAM(),)}
+METHODS: dict[str, Method] = {m.name: m for m in (TAM(), EAGLE())}
 
 
 def get_method(name: str) -> Method:
@@ -23,4 +24,4 @@ def get_method(name: str) -> Method:
     return METHODS[name]
 
 
-__all__ = ["METHODS", "TAM", "Captured", "Method", "Scorer", "get_method"]
+__all__ = ["EAGLE", "METHODS", "TAM", "Captured", "Method", "Scorer", "get_method"]

@@ -36,6 +36,7 @@ class Captured:
     images: Sequence[np.ndarray]  # uint8 (H, W, 3) per image, or one (T, H, W, 3) video
     score: Scorer | None = None  # black-box methods: probabilities of the explained tokens
     candidates: torch.Tensor | None = None  # token ids whose maps to keep too: the top-k of every answer step
+    explained_positions: Sequence[int] | None = None  # black-box methods: the positions ``score`` reads
 
 
 @runtime_checkable
@@ -44,6 +45,8 @@ class Method(Protocol):
 
     name: str
     title: str  # how the page and the docs name it
+    # (optional class attributes, read with getattr: ``needs_scorer`` - explain builds ``captured.score``;
+    # ``explain_options`` - the names of explain()'s own keywords the method takes, e.g. TAM's kernel)
 
     def run(self, captured: Captured, **options: Any) -> Any:
         """The method's result for every explained item."""
@@ -57,6 +60,7 @@ class Method(Protocol):
         """The result saved by :meth:`to_state`."""
         ...
 
-    def wire_arrays(self, result: Any) -> tuple[dict[str, np.ndarray], JSON]:
-        """``(arrays, extra)``: the little-endian arrays the browser recomputes views from, and small JSON."""
+    def wire_arrays(self, result: Any, exp: Any = None) -> tuple[dict[str, np.ndarray], JSON]:
+        """``(arrays, extra)``: the little-endian arrays the browser recomputes views from, and small JSON.
+        ``exp``: the :class:`~tam_widget.Explanation` being shown (its views and items), when there is one."""
         ...

@@ -26,6 +26,7 @@ class TAM(Method):
 
     name = "tam"
     title = "TAM"
+    explain_options = ("reference_quirks", "kernel")  # the explain() keywords it takes
 
     def run(self, captured: Captured, *, reference_quirks: bool = True, kernel: int = 3, **options: Any) -> TAMResult:
         """:func:`~tam_widget.core.compute_tam` on the run's hidden states (``reference_quirks``, ``kernel``)."""
@@ -126,7 +127,7 @@ class TAM(Method):
             kernel=int(header["kernel"]),
         )
 
-    def wire_arrays(self, result: TAMResult) -> tuple[dict[str, np.ndarray], JSON]:
+    def wire_arrays(self, result: TAMResult, exp: Any = None) -> tuple[dict[str, np.ndarray], JSON]:
         """``A`` (T, n_v), ``omega`` and ``R`` (T, T), ``scale`` (T,) as float32; ``n_visible``,
         ``classes`` and ``token_ids`` (T,) as int32; with candidates, ``candidate_classes`` (U,)
         int32, ``candidate_A`` (U, n_v) and ``candidate_R`` (U, T) float32 (the browser's

@@ -24,11 +24,11 @@ def exp() -> Explanation:
     return explain(fx.model, fx.processor, fx.images, fx.prompt, answer="a red cat")
 
 
-def test_registry_holds_tam_behind_the_protocol() -> None:
-    assert set(METHODS) == {"tam"}
+def test_registry_holds_tam_and_eagle_behind_the_protocol() -> None:
+    assert set(METHODS) == {"tam", "eagle"}
     for name, method in METHODS.items():
         assert isinstance(method, Method) and method.name == name and method.title
-    with pytest.raises(ValueError, match=r"method must be one of \['tam'\], got 'grad-cam'"):
+    with pytest.raises(ValueError, match=r"method must be one of \['eagle', 'tam'\], got 'grad-cam'"):
         get_method("grad-cam")
 
 
