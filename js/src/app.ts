@@ -1,23 +1,26 @@
 /**
- * One rendered widget: decodes the data once, builds the views and redraws what a trait change
- * or a browser-only change (hover, video frame) affects. All maps are computed here, in the page.
+ * One rendered widget: decodes the data once (every method's), builds the views and redraws what a
+ * trait change or a browser-only change (hover, video frame) affects. The `method` trait picks the
+ * method on show (state/methods.ts). All maps are computed here, in the page.
  */
 
-import { decode, type DecodedMethod, type WireMeta } from "./codec";
-import type { Params } from "./methods";
+import { decode, type WireMeta } from "./codec";
 import type { WidgetModel } from "./model";
-import { MapState, validItem } from "./state/derived";
-import { ShownMaps } from "./state/shown";
+import { validItem } from "./state/derived";
+import { methodInfo, MethodSwitch, type MethodView } from "./state/methods";
+import { type Snapshot, snapshotOf } from "./state/shown";
 import { LocalState } from "./state/local";
 import { clamp, readSettings, type SyncedKey, TraitWriter } from "./state/synced";
 import { CandidatesView, toUnit } from "./views/candidates";
 import { DIVERGING } from "./colormap";
 import type { CandidatePick } from "./state/local";
 import { Controls } from "./views/controls";
+import { CurvesView } from "./views/curves";
 import { h } from "./views/dom";
 import { HeatmapPanel } from "./views/heatmap";
 import { ImageStore } from "./views/images";
-import { Legend } from "./views/legend";
+import { ACTIVATION, Legend } from "./views/legend";
+import { relianceUnits } from "./views/reliance";
 import { SignalStrip } from "./views/signal";
 import { PanelLayout } from "./views/layout";
 import { figureSpec, fileName, savePng } from "./views/save";
@@ -29,6 +32,7 @@ import { HelpPopover } from "./views/help";
 type Redraw = "map" | "colour" | "opacity";
 
 const REDRAW: Record<SyncedKey, Redraw> = {
+  method: "map",
   selected: "map",
   eci_scale: "map",
   eci: "map",
@@ -40,23 +44,11 @@ const REDRAW: Record<SyncedKey, Redraw> = {
   show_original: "opacity",
 };
 
-/** What `snapshot()` returns (tests and debugging read it through the root element's `tam`). */
-export interface Snapshot {
-  selected: number;
-  shown: number;
-  settings: Params; // what the map depends on (TAM: lambda, filter)
-  image: number[]; // (n_v) in [0, 1]
-  text: number[]; // relevance of the earlier items
-  finite: boolean; // false: the item's data hold NaN or infinities, the map is shown as n/a (not drawn)
-  flat: boolean; // no visual signal: below the noise floor or no spread; not drawn, said on the canvas
-  pick: CandidatePick | null; // the candidate shown instead of the item's own map (b: a contrast, image signed)
-}
+export type { Snapshot } from "./state/shown";
 
 export class App {
   private readonly meta: WireMeta;
-  private readonly method: DecodedMethod;
-  private readonly state: MapState;
-  private readonly maps: ShownMaps;
+  private readonly methods: MethodSwitch;
   private readonly unit: Float32Array; // a contrast's values mapped to [0, 1] for the diverging table
   private readonly local: LocalState;
   private readonly writer: TraitWriter;
@@ -64,7 +56,9 @@ export class App {
   private readonly tokens: TokenView;
   private readonly panels: HeatmapPanel[];
   private readonly layout: PanelLayout; // panel size (S/M/L/fit), browser-only
-  private readonly candidates: CandidatesView;
+  private readonly candidates: CandidatesView[]; // [with candidate maps, without]: one shows, by the method on show
+  private readonly tamOnly = h("p", { class: "tam-muted tam-candidates-hint", role: "candidates-tam-only", text: "Candidate maps and contrasts: TAM only.", attrs: { hidden: "" } });
+  private readonly curves = new CurvesView();
   private readonly strip: SignalStrip;
   private readonly legend = new Legend();
   private readonly notice = h("p", { class: "tam-notice", role: "map-notice", attrs: { hidden: "" } });
@@ -72,55 +66,62 @@ export class App {
   private readonly tooltip: TokenTooltip;
   private readonly help = new HelpPopover();
   private readonly cleanups: (() => void)[] = [];
-  private grouped: boolean | null = null;
+  private rendered = ""; // the word grouping and method the tokens were built for
 
   constructor(
     private readonly model: WidgetModel,
     root: HTMLElement,
   ) {
     this.meta = model.get("_meta");
-    this.method = decode(model.get("_data"), this.meta).shown;
-    this.state = new MapState(this.method);
     const nv = this.meta.frames.reduce((n, f) => n + f.height * f.width, 0);
-    this.maps = new ShownMaps(this.state, this.meta, nv);
+    this.methods = new MethodSwitch(decode(model.get("_data"), this.meta), this.meta, nv);
     this.unit = new Float32Array(nv);
     this.local = new LocalState(this.meta.views.length);
-    this.writer = new TraitWriter(model, this.meta.items.length);
+    this.writer = new TraitWriter(model, this.meta.items.length, this.methods.names);
     this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
     const pick = {
       select: (item: number) => this.writer.set("selected", item),
       hover: (item: number | null) => this.local.setHover(item),
     };
-    this.tokens = new TokenView(this.meta.items, pick, (item) => this.belowFloor(item));
+    this.tokens = new TokenView(this.meta.items, pick, (item) => this.view.maps.belowFloor(item));
     this.strip = new SignalStrip(this.meta, pick);
     this.panels = this.meta.views.map((view, i) => {
       const image = this.meta.images[view.image] ?? { first: 0, frames: 1, height: 1, width: 1 };
       return new HeatmapPanel(view, i, image, this.meta.frames, this.local, this.images);
     });
-    this.candidates = new CandidatesView(this.meta, { pick: (p) => this.local.setPick(p) }, this.maps.canPick);
-    this.controls = new Controls(model, this.writer, { save: () => this.save(), label: (s) => this.method.impl.label(s) }, [this.help.el]);
-    this.tooltip = new TokenTooltip(this.tokens.el, (item) => tokenFacts(this.meta, this.method.maps, item));
+    const actions = { pick: (p: CandidatePick | null) => this.local.setPick(p) };
+    this.candidates = [true, false].map((live) => new CandidatesView(this.meta, actions, live));
+    const titles = this.methods.names.map((name) => ({ name, title: this.methods.view(name).method.impl.title }));
+    this.controls = new Controls(model, this.writer, { save: () => this.save(), method: () => methodInfo(this.view.method, readSettings(model)) }, [this.help.el], titles);
+    this.tooltip = new TokenTooltip(this.tokens.el, (item) => tokenFacts(this.meta, this.view.method.maps, item, this.view.method.impl.signal !== false));
+    this.layout = this.build(root);
+    for (const key of Object.keys(REDRAW) as SyncedKey[]) this.listen(`change:${key}`, () => this.redraw(REDRAW[key]));
+    this.cleanups.push(this.local.subscribe(() => this.redraw("map")));
+    const unpick = () => this.local.setPick(null); // a pick belongs to the item (and method) it was made at
+    this.listen("change:selected", unpick);
+    this.listen("change:method", unpick);
+    this.redraw("map");
+  }
+
+  private build(root: HTMLElement): PanelLayout {
     // the notice lies over the panels: showing it moves nothing (a hovered token stays under the pointer)
     const area = h("div", { class: "tam-panels" }, [...this.panels.map((p) => p.el), this.notice]);
     const left = h("div", { class: "tam-left" }, [area]);
-    this.layout = new PanelLayout(this.panels, left, area);
-    left.append(this.layout.el, this.controls.el);
-    root.append(
-      h("div", { class: "tam-main" }, [
-        left,
-        h("div", { class: "tam-right" }, [this.tokens.el, this.tooltip.el, this.strip.el, this.legend.el, this.candidates.el]),
-      ]),
-    );
-    for (const key of Object.keys(REDRAW) as SyncedKey[]) {
-      const fn = () => this.redraw(REDRAW[key]);
-      model.on(`change:${key}`, fn);
-      this.cleanups.push(() => model.off(`change:${key}`, fn));
-    }
-    this.cleanups.push(this.local.subscribe(() => this.redraw("map")));
-    const unpick = () => this.local.setPick(null); // a pick belongs to the item it was made at
-    model.on("change:selected", unpick);
-    this.cleanups.push(() => model.off("change:selected", unpick));
-    this.redraw("map");
+    const layout = new PanelLayout(this.panels, left, area);
+    left.append(layout.el, this.controls.el);
+    const right = [this.tokens.el, this.tooltip.el, this.strip.el, this.legend.el, ...this.candidates.map((c) => c.el), this.tamOnly, this.curves.el];
+    root.append(h("div", { class: "tam-main" }, [left, h("div", { class: "tam-right" }, right)]));
+    return layout;
+  }
+
+  private listen(event: string, fn: () => void): void {
+    this.model.on(event, fn);
+    this.cleanups.push(() => this.model.off(event, fn));
+  }
+
+  /** The method on show (the `method` trait) and its map state. */
+  private get view(): MethodView {
+    return this.methods.view(this.model.get("method"));
   }
 
   /** The item on show: the hovered one while the pointer rests on a token, else the selected one. */
@@ -136,19 +137,17 @@ export class App {
     const colormap = String(this.model.get("colormap"));
     const opacity = clamp(Number(this.model.get("opacity")), 0, 1);
     this.controls.update();
-    const original = Boolean(this.model.get("show_original"));
-    this.layout.setOriginal(original);
+    this.layout.setOriginal(Boolean(this.model.get("show_original")));
     if (what === "opacity") return this.compose(opacity);
-    const group = Boolean(this.model.get("group_words"));
-    if (group !== this.grouped) {
-      this.tokens.render(group);
-      this.grouped = group;
-    }
+    const view = this.view;
+    this.renderTokens(view);
     const shown = this.shown;
-    const map = this.maps.resolve(shown, readSettings(this.model), this.local.pick);
-    this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, colormap);
-    this.legend.update(colormap);
-    this.candidates.update(shown, map.pick);
+    const map = view.maps.resolve(shown, readSettings(this.model), this.local.pick);
+    const reliance = view.method.maps.reliance?.();
+    this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, reliance ? relianceUnits(reliance) : null);
+    this.legend.update(colormap, { caption: view.method.maps.caption?.() ?? ACTIVATION, reliance: Boolean(reliance) });
+    this.showCandidates(view, shown, map.pick);
+    this.curves.update(view.method.impl.title, shown, view.method.maps.curves ? view.method.maps.curves(shown) : undefined, this.meta.items[shown]?.text ?? "");
     this.strip.update(this.selected);
     this.showNotice(map.notice);
     const smooth = this.model.get("smooth") !== false;
@@ -156,9 +155,22 @@ export class App {
     for (const p of this.panels) p.draw(image, colours, opacity, map.finite && !map.flat, smooth);
   }
 
-  /** Below the noise floor (meta.signal, tam_widget/display/signal.py): raw peak < floor x the answer's largest. */
-  private belowFloor(item: number): boolean {
-    return this.maps.belowFloor(item);
+  /** (Re)build the tokens when the word grouping or the method changed (a method's noise floor mutes tokens). */
+  private renderTokens(view: MethodView): void {
+    const group = Boolean(this.model.get("group_words"));
+    const key = `${group}|${view.method.name}`;
+    if (key === this.rendered) return;
+    this.tokens.render(group);
+    this.rendered = key;
+    this.strip.el.hidden = !this.meta.signal || this.meta.n_answer === 0 || view.method.impl.signal === false; // the strip is TAM's signal
+  }
+
+  /** The candidates, as buttons when the shown method has candidate maps; a note when only another method has. */
+  private showCandidates(view: MethodView, item: number, pick: CandidatePick | null): void {
+    const live = view.maps.canPick;
+    this.candidates.forEach((c, i) => (c.el.hidden = live !== (i === 0)));
+    this.candidates[live ? 0 : 1].update(item, pick);
+    this.tamOnly.hidden = live || !this.methods.anyPick;
   }
 
   private showNotice(text: string): void {
@@ -168,18 +180,8 @@ export class App {
 
   /** The shown item's map as plain numbers: what the canvas and the text colours are drawn from. */
   snapshot(): Snapshot {
-    const shown = this.shown;
-    const map = this.maps.resolve(shown, readSettings(this.model), this.local.pick);
-    return {
-      selected: this.selected,
-      shown,
-      settings: { ...map.params },
-      image: Array.from(map.image),
-      text: Array.from(map.text),
-      finite: map.finite,
-      flat: map.flat,
-      pick: map.pick && { ...map.pick },
-    };
+    const view = this.view;
+    return snapshotOf(view.method.name, this.selected, view.maps.resolve(this.shown, readSettings(this.model), this.local.pick));
   }
 
   dispose(): void {
@@ -200,7 +202,7 @@ export class App {
 
   private save(): void {
     const item = this.shown;
-    const label = this.method.impl.label(readSettings(this.model));
+    const label = methodInfo(this.view.method, readSettings(this.model)).label;
     savePng(figureSpec(this.meta.items, item, label, this.panels), fileName(item, this.meta.items[item]?.text ?? ""));
   }
 }

@@ -15,6 +15,8 @@ export interface Model {
   _meta: WireMeta;
   /** One PNG per image or video frame (meta.images[i] says which); read-only in the browser. */
   _images: DataView[];
+  /** The method on show: one of the explanation's methods (meta.methods; default the one it shows first, meta.method). */
+  method: string;
   /** Index of the selected item (default: the answer item with the strongest visual signal, widget.py first_item). */
   selected: number;
   /** ECI scale lambda, 0..2: 1 is TAM, 0 switches ECI off. */

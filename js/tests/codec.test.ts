@@ -87,8 +87,8 @@ describe("codec", () => {
 
   it("names an unknown method tag as a page from a newer tam-widget", () => {
     const c = syntheticCase();
-    const eagle = { ...c.meta, method: "eagle", methods: { eagle: c.meta.methods.tam } };
-    expect(() => decode(c.data, eagle)).toThrow('This page was made by a newer tam-widget: method "eagle" unknown (this front end knows tam).');
+    const lime = { ...c.meta, method: "lime", methods: { lime: c.meta.methods.tam } };
+    expect(() => decode(c.data, lime)).toThrow('This page was made by a newer tam-widget: method "lime" unknown (this front end knows tam, eagle).');
     expect(() => decode(c.data, { ...c.meta, method: "toString", methods: { toString: c.meta.methods.tam } })).toThrow(/method "toString" unknown/);
     expect(() => decode(c.data, { ...c.meta, method: "eagle" })).toThrow(/shows method "eagle" first but holds no data/);
   });

@@ -176,6 +176,7 @@ export function fakeModel(c: Case, traits: Partial<Model> = {}): FakeModel {
     _data: new DataView(c.data),
     _meta: c.meta,
     _images: c.images,
+    method: c.meta.method,
     selected: c.meta.n_prompt,
     eci_scale: 1,
     eci: true,

@@ -59,7 +59,7 @@ describe("quiet relevance", () => {
   function view(values: number[], flat: (i: number) => boolean = () => false): HTMLElement[] {
     const v = new TokenView(items, { select() {}, hover() {} }, flat);
     v.render(false);
-    v.update(5, 5, Float32Array.from([...values, 0]), values.length, "jet");
+    v.update(5, 5, Float32Array.from([...values, 0]), values.length);
     return [...v.el.querySelectorAll<HTMLElement>('[data-role="token"]')];
   }
 

@@ -231,11 +231,11 @@ describe("render", () => {
   it("says a page names a method this bundle does not know", () => {
     const c = syntheticCase();
     const model = fakeModel(c);
-    model.values._meta = { ...c.meta, method: "eagle", methods: { eagle: c.meta.methods.tam } };
+    model.values._meta = { ...c.meta, method: "lime", methods: { lime: c.meta.methods.tam } };
     const el = document.createElement("div");
     vi.spyOn(console, "error").mockImplementation(() => {});
     cleanup = widget.render({ model: model.asModel(), el });
-    expect(role(el, "error").textContent).toContain('This page was made by a newer tam-widget: method "eagle" unknown');
+    expect(role(el, "error").textContent).toContain('This page was made by a newer tam-widget: method "lime" unknown');
     expect(tokens(el)).toEqual([]);
   });
 

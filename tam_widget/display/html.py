@@ -76,7 +76,7 @@ def _json(value: Any) -> str:
 
 def page(exp: Explanation, title: str | None = None, **traits: Any) -> str:
     """The HTML text of the page; ``traits`` set the initial view (``selected``, ``eci_scale``...)."""
-    checked = check_view_traits(traits, len(exp.item_positions))  # before the work, with the widget's messages
+    checked = check_view_traits(traits, len(exp.item_positions), list(exp.results))  # before the work
     data, meta, images = encode(exp)
     state = {
         "traits": {**view_defaults(exp), **checked},

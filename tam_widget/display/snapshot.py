@@ -24,8 +24,10 @@ import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from ..methods import get_method
 from . import colormaps
 from .signal import NOISE_FLOOR, strength
 
@@ -96,13 +98,20 @@ def overlay(image: np.ndarray, box: Any, m: np.ndarray | None, height: int, **lo
 
 def _maps(exp: Explanation, item: int, view: dict[str, Any]) -> tuple[list[np.ndarray] | None, str]:
     """The item's first-frame maps, or None and why none is drawn ("" when drawn)."""
-    maps = exp.view_maps(item, view["eci_scale"], eci=view["eci"], filter=view["filter"])
+    method = view.get("method", exp.method)
+    if method != "tam":  # a black-box method's one map on the vision cells, as the page draws it
+        arrays, _ = get_method(method).wire_arrays(exp.results[method], exp)
+        if item not in arrays.get("items", np.zeros(0)).tolist():
+            return None, f"not explained by {get_method(method).title}"
+        maps = exp._per_view(torch.from_numpy(arrays["grid"]))
+    else:
+        maps = exp.view_maps(item, view["eci_scale"], eci=view["eci"], filter=view["filter"])
     maps = [m[0] if m.ndim == 3 else m for m in maps]
     every = np.concatenate([m.ravel() for m in maps]) if maps else np.zeros(0)
     s = strength(exp)
     if every.size and not np.isfinite(every).all():
         return None, "map n/a (not finite)"
-    if (s is not None and s[item] < NOISE_FLOOR) or not every.size or np.ptp(every) < FLAT_SPREAD:
+    if (method == "tam" and s is not None and s[item] < NOISE_FLOOR) or not every.size or np.ptp(every) < FLAT_SPREAD:
         return None, "no visual signal"
     return maps, ""
 
@@ -145,8 +154,12 @@ def _title(draw: ImageDraw.ImageDraw, exp: Explanation, view: dict[str, Any], no
     draw.text((x, 4), token, fill="black", font=font)
     draw.text((x + w, 4), after, fill="#333", font=font)
     part = "answer" if view["selected"] >= exp.n_prompt else "prompt"
-    method = f"ECI scale {view['eci_scale']:.2f}" if view["eci"] else "ECI off"  # the bundled font has no λ
-    line = f"item {view['selected']} ({part}) · {method}, filter {'on' if view['filter'] else 'off'}"
+    shown = view.get("method", exp.method)
+    if shown == "tam":
+        eci = f"ECI scale {view['eci_scale']:.2f}" if view["eci"] else "ECI off"  # the bundled font has no λ
+        line = f"item {view['selected']} ({part}) · TAM, {eci}, filter {'on' if view['filter'] else 'off'}"
+    else:
+        line = f"item {view['selected']} ({part}) · {get_method(shown).title}"
     draw.text((PAD, 26), line + (f" · {note}" if note else ""), fill="#666", font=small)
 
 

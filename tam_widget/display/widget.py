@@ -15,13 +15,14 @@ refused, never echoed, and every view is sent the current value back; the data t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
 from .. import params
+from ..methods import METHODS
 from .bundle import MISSING, STATIC, bundle
 from .signal import NOISE_FLOOR, strength
 from .snapshot import with_fallback
@@ -32,17 +33,19 @@ if TYPE_CHECKING:
 
 COLORMAPS = params.COLORMAPS  # the colour maps the front end draws (js/src/colormap.ts COLORMAP_NAMES; a test checks)
 
-# The view traits' checks, by name: value, number of items -> the value normalised (params' errors otherwise).
-CHECKS: dict[str, Callable[[Any, int], Any]] = {
-    "selected": lambda v, n: params.item("selected", v, n),
-    "eci_scale": lambda v, n: params.eci_scale(v),
-    "eci": lambda v, n: params.flag("eci", v),
-    "filter": lambda v, n: params.flag("filter", v),
-    "opacity": lambda v, n: params.opacity(v),
-    "colormap": lambda v, n: params.colormap(v),
-    "group_words": lambda v, n: params.flag("group_words", v),
-    "smooth": lambda v, n: params.flag("smooth", v),
-    "show_original": lambda v, n: params.flag("show_original", v),
+# The view traits' checks, by name: value, number of items, the explanation's methods -> the value
+# normalised (params' errors otherwise).
+CHECKS: dict[str, Callable[[Any, int, Sequence[str]], Any]] = {
+    "method": lambda v, n, m: params.choice("method", v, m),
+    "selected": lambda v, n, m: params.item("selected", v, n),
+    "eci_scale": lambda v, n, m: params.eci_scale(v),
+    "eci": lambda v, n, m: params.flag("eci", v),
+    "filter": lambda v, n, m: params.flag("filter", v),
+    "opacity": lambda v, n, m: params.opacity(v),
+    "colormap": lambda v, n, m: params.colormap(v),
+    "group_words": lambda v, n, m: params.flag("group_words", v),
+    "smooth": lambda v, n, m: params.flag("smooth", v),
+    "show_original": lambda v, n, m: params.flag("show_original", v),
 }
 
 # Private synced traits the browser may write: ipywidgets' own view counter (off unless Python turns it on).
@@ -57,18 +60,20 @@ class InvalidTraitTypeError(traitlets.TraitError, TypeError):
     """A view trait of the wrong kind: a ``TraitError`` for traitlets, a ``TypeError`` like everywhere else."""
 
 
-def check_view(name: str, value: Any, n_items: int) -> Any:
-    """``value`` for the view trait ``name`` checked by :mod:`tam_widget.params` and normalised."""
-    return CHECKS[name](value, n_items)
+def check_view(name: str, value: Any, n_items: int, methods: Sequence[str] | None = None) -> Any:
+    """``value`` for the view trait ``name`` checked by :mod:`tam_widget.params` and normalised.
+
+    ``methods``: the explanation's methods, which ``method`` must name (default: every registered one)."""
+    return CHECKS[name](value, n_items, sorted(METHODS) if methods is None else list(methods))
 
 
-def check_view_traits(traits: Mapping[str, Any], n_items: int) -> dict[str, Any]:
+def check_view_traits(traits: Mapping[str, Any], n_items: int, methods: Sequence[str] | None = None) -> dict[str, Any]:
     """Every given view setting checked (:func:`check_view`); unknown names are refused."""
     known = view_traits()
     unknown = set(traits) - set(known)
     if unknown:
         raise ValueError(f"Unknown view settings {sorted(unknown)}; use {sorted(known)}.")
-    return {k: check_view(k, v, n_items) for k, v in traits.items()}
+    return {k: check_view(k, v, n_items, methods) for k, v in traits.items()}
 
 
 # The view traits' types only say what kind of value they hold (model.ts mirrors them): the check
@@ -110,6 +115,9 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
     )
     _images = traitlets.List(traitlets.Bytes(), help="One PNG per image or video frame").tag(sync=True)
 
+    method = _Unicode(
+        "tam", help="The method shown: one of the explanation's (exp.results); default exp.method, shown first"
+    ).tag(sync=True)
     selected = _Int(0, help="The item shown: 0..P-1 the prompt's tokens, then the answer's").tag(sync=True)
     eci_scale = _Float(1.0, help="ECI scale lambda in [0, 2]: 1 is TAM, 0 turns ECI off").tag(sync=True)
     eci = _Bool(True, help="Apply estimated causal inference (off: CAM + filter)").tag(sync=True)
@@ -133,15 +141,20 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
         data, meta, images = encode(explanation)
         self.explanation = explanation
         kwargs.setdefault("selected", first_item(explanation))
+        kwargs.setdefault("method", explanation.method)
         super().__init__(_data=data, _meta=meta, _images=images, **kwargs)
 
     def _n_items(self) -> int:
         return len(self._meta.get("items", [])) if self._meta else 0
 
+    def _methods(self) -> list[str]:
+        """The explanation's methods, as the page holds them (``method`` must name one)."""
+        return list(self._meta.get("methods", {})) if self._meta else []
+
     @traitlets.validate(*CHECKS)
     def _check_view(self, proposal: dict[str, Any]) -> Any:
         try:
-            return check_view(proposal["trait"].name, proposal["value"], self._n_items())
+            return check_view(proposal["trait"].name, proposal["value"], self._n_items(), self._methods())
         except TypeError as e:
             raise InvalidTraitTypeError(str(e)) from None
         except ValueError as e:
@@ -155,7 +168,7 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
         """
         accepted: dict[str, Any] = {}
         refused: list[str] = []
-        n = self._n_items()
+        n, methods = self._n_items(), self._methods()
         for name, value in sync_data.items():
             if name not in self.keys:
                 continue  # ipywidgets ignores unknown keys too
@@ -166,7 +179,7 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
                 refused.append(name)
             elif name in CHECKS:
                 try:
-                    accepted[name] = check_view(name, value, n)
+                    accepted[name] = check_view(name, value, n, methods)
                 except (TypeError, ValueError) as e:
                     self.log.warning(
                         "tam-widget: refused %s from the browser: %s Restored %r.", name, e, getattr(self, name)
@@ -208,6 +221,7 @@ def view_defaults(explanation: Explanation) -> dict[str, Any]:
     """The initial value of every view trait for ``explanation`` (what the widget opens with)."""
     out = {k: t.default_value for k, t in view_traits().items()}
     out["selected"] = first_item(explanation)
+    out["method"] = explanation.method
     return out
 
 
@@ -215,18 +229,23 @@ def first_item(explanation: Explanation) -> int:
     """The item shown first: the answer token with the strongest visual signal (the largest raw-map peak,
     :func:`~tam_widget.display.signal.strength`), special tokens (the end of turn) left out; the first
     answer token when every answer token is below the noise floor or there is no TAM result; item 0
-    without an answer."""
+    without an answer. When the method shown first explained only some answer tokens (its result's
+    ``positions``, EAGLE's ``tokens=``), the item is one of those."""
     if not explanation.n_answer:
         return 0
     start = explanation.n_prompt
+    positions = explanation.item_positions
+    answer = list(range(start, start + explanation.n_answer))
+    # a method that explained only some tokens (EAGLE's tokens=...) opens on one of them
+    named = set(getattr(explanation.result, "positions", ()) or ())
+    answer = [i for i in answer if positions[i] in named] or answer
+    first = answer[0]
     s = strength(explanation)
     if s is None:
-        return start
-    answer = range(start, start + explanation.n_answer)
+        return first
     special = explanation.special
-    positions = explanation.item_positions
     shown = [i for i in answer if not special[positions[i]] and s[i] >= NOISE_FLOOR]
-    return max(shown, key=lambda i: (s[i], -i)) if shown else start  # ties: the earliest
+    return max(shown, key=lambda i: (s[i], -i)) if shown else first  # ties: the earliest
 
 
 def _check_explanation(explanation: Any) -> None:

@@ -8,6 +8,7 @@
 import { WireError } from "../arrays";
 import type { Layout, MethodPart } from "../codec";
 import type { Settings } from "../state/synced";
+import { EAGLE } from "./eagle";
 import { TAM } from "./tam";
 
 /** The settings a method's maps depend on, normalised: equal params give equal maps. */
@@ -20,6 +21,23 @@ export interface ItemMaps {
   nText: number;
   /** false when the item's data hold NaN or infinite values: the map means nothing and is shown as n/a. */
   finite?: boolean;
+  /** Why the method has no map for this item (it did not explain it): the image is flat, the page says this. */
+  notice?: string;
+}
+
+/** One faithfulness curve: x the share of the image shown, y a probability; auc its trapezoid area. */
+export interface Curve {
+  x: readonly number[];
+  y: readonly number[];
+  auc: number;
+}
+
+/** An item's insertion and deletion curves, and the means over every token the method explained. */
+export interface ItemCurves {
+  insertion: Curve;
+  deletion: Curve;
+  meanInsertion: Curve;
+  meanDeletion: Curve;
 }
 
 /** A method's decoded data: computes any item's maps on demand. */
@@ -29,6 +47,14 @@ export interface MethodMaps {
   classMap?(item: number, id: number, params: Params): ItemMaps | null;
   /** What the method knows about one item beyond its maps, for the token tooltip (TAM: the ECI scale s_v). */
   facts?(item: number): { label: string; value: string }[];
+  /** What the current settings compute, when it depends on the data (EAGLE: its variant, regions, images scored). */
+  label?(settings: Settings): string;
+  /** What the image shows, for the legend (default: "activation on the image"). */
+  caption?(): string;
+  /** Per item, how much the token relies on the image (EAGLE's R_t); NaN for items the method did not explain. */
+  reliance?(): Float32Array;
+  /** The item's faithfulness curves; null when the method did not explain it. */
+  curves?(item: number): ItemCurves | null;
 }
 
 export interface MethodImpl {
@@ -39,9 +65,13 @@ export interface MethodImpl {
   params(settings: Settings): Params;
   /** What the current settings compute, in the method's words. */
   label(settings: Settings): string;
+  /** false when meta.signal (TAM's raw-map peaks and noise floor) does not describe this method's maps. */
+  readonly signal?: boolean;
+  /** The method's paper (default: TAM's), linked from its name. */
+  readonly paper?: { url: string; title: string };
 }
 
-export const METHODS: Record<string, MethodImpl> = { tam: TAM };
+export const METHODS: Record<string, MethodImpl> = { tam: TAM, eagle: EAGLE };
 
 /** The method registered as `name`; a page from a newer tam-widget may name one this bundle lacks. */
 export function methodImpl(name: string): MethodImpl {

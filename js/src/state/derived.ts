@@ -22,6 +22,7 @@ interface CurrentMap {
   text: Float32Array; // (nText) normalised relevance of items 0 .. nText-1
   nText: number;
   finite: boolean; // false: the item's data hold NaN or infinities, its map is shown as n/a
+  notice?: string; // the method has no map for this item, and says why (ItemMaps.notice)
 }
 
 /** Computes one item's map on demand and keeps the last one; a repeat request costs nothing. */
@@ -37,7 +38,8 @@ export class MapState {
     if (c && c.item === item && sameParams(c.params, params)) return c;
     const maps = this.method.maps.compute(item, params);
     this.computeCount++;
-    this.current = { item, params, image: maps.image, text: maps.text.subarray(0, maps.nText), nText: maps.nText, finite: maps.finite ?? true };
+    const text = maps.text.subarray(0, maps.nText);
+    this.current = { item, params, image: maps.image, text, nText: maps.nText, finite: maps.finite ?? true, notice: maps.notice };
     return this.current;
   }
 }

@@ -24,15 +24,36 @@ export interface ShownMap {
   notice: string; // "" when the map is drawn
 }
 
+/** What the App's `snapshot()` returns (tests and debugging read it through the root element's `tam`). */
+export interface Snapshot {
+  method: string; // the method on show
+  selected: number;
+  shown: number;
+  settings: Params; // what the map depends on (TAM: lambda, filter; EAGLE: nothing)
+  image: number[]; // (n_v) in [0, 1]
+  text: number[]; // relevance of the earlier items
+  finite: boolean; // false: the item's data hold NaN or infinities, the map is shown as n/a (not drawn)
+  flat: boolean; // no visual signal: below the noise floor or no spread; not drawn, said on the canvas
+  pick: CandidatePick | null; // the candidate shown instead of the item's own map (b: a contrast, image signed)
+}
+
+/** A shown map as plain numbers. */
+export function snapshotOf(method: string, selected: number, map: ShownMap): Snapshot {
+  const { item: shown, params, image, text, finite, flat, pick } = map;
+  return { method, selected, shown, settings: { ...params }, image: Array.from(image), text: Array.from(text), finite, flat, pick: pick && { ...pick } };
+}
+
 export class ShownMaps {
   private readonly classes: ClassMaps;
+  private readonly floor: boolean; // meta.signal describes this method's maps (TAM's)
 
   constructor(
-    private readonly state: MapState,
+    readonly state: MapState,
     private readonly meta: WireMeta,
     nv: number,
   ) {
     this.classes = new ClassMaps(state.method, nv);
+    this.floor = state.method.impl.signal !== false;
   }
 
   /** Whether this page can show candidates' maps (TAM pages with candidate arrays). */
@@ -43,7 +64,7 @@ export class ShownMaps {
   /** Below the noise floor (meta.signal, tam_widget/display/signal.py): raw peak < floor x the answer's largest. */
   belowFloor(item: number): boolean {
     const s = this.meta.signal;
-    return Boolean(s) && item < (s?.strength.length ?? 0) && !(Number(s?.strength[item]) >= Number(s?.floor));
+    return this.floor && Boolean(s) && item < (s?.strength.length ?? 0) && !(Number(s?.strength[item]) >= Number(s?.floor));
   }
 
   resolve(item: number, settings: Settings, pick: CandidatePick | null): ShownMap {
@@ -55,12 +76,13 @@ export class ShownMaps {
     const spread = signed ? maxAbs(map.image) * 2 : span(map.image);
     const flat = map.finite && ((!picked && this.belowFloor(item)) || !(spread >= FLAT_SPREAD));
     const base = { item, params: own.params, image: map.image, text: map.text, nText: map.nText, finite: map.finite, flat, signed };
-    return { ...base, pick: picked ? here : null, notice: this.notice(base, picked !== null) };
+    return { ...base, pick: picked ? here : null, notice: this.notice(base, picked !== null, picked ? undefined : own.notice) };
   }
 
-  private notice(m: Omit<ShownMap, "pick" | "notice">, picked: boolean): string {
+  private notice(m: Omit<ShownMap, "pick" | "notice">, picked: boolean, why?: string): string {
     if (!m.finite) return `Map n/a: the data of item ${m.item} hold NaN or infinite values (a float16 model may have overflowed).`;
     if (!m.flat) return "";
+    if (why) return why; // the method has no map here (EAGLE: a token it did not explain)
     if (m.signed) return "No contrast: the two tokens' maps are the same here.";
     if (picked) return "No visual signal: this candidate's map is flat here.";
     return `No visual signal: ${JSON.stringify(this.meta.items[m.item]?.text ?? "")} did not look at the image (its map is flat or below the noise floor).`;

@@ -29,9 +29,10 @@ export function clamp(x: number, lo: number, hi: number): number {
  * A view trait's value as the browser may write it, or undefined when it must not be written: the
  * kernel checks every value again (tam_widget/display/widget.py) and refuses a bad one, but a bad
  * value is never sent in the first place. Numbers are clamped into range (a non-finite one is
- * refused); `selected` must be an item index; the colour map one the widget knows; toggles booleans.
+ * refused); `selected` must be an item index; `method` one of the page's methods; the colour map
+ * one the widget knows; toggles booleans.
  */
-export function checkTrait<K extends SyncedKey>(key: K, value: unknown, nItems: number): Model[K] | undefined {
+export function checkTrait<K extends SyncedKey>(key: K, value: unknown, nItems: number, methods: readonly string[] = []): Model[K] | undefined {
   const ok = (v: unknown) => v as Model[K];
   switch (key) {
     case "selected":
@@ -42,6 +43,8 @@ export function checkTrait<K extends SyncedKey>(key: K, value: unknown, nItems: 
       return typeof value === "number" && Number.isFinite(value) ? ok(clamp(value, 0, 1)) : undefined;
     case "colormap":
       return typeof value === "string" && (COLORMAP_NAMES as readonly string[]).includes(value) ? ok(value) : undefined;
+    case "method":
+      return typeof value === "string" && methods.includes(value) ? ok(value) : undefined;
     case "eci":
     case "filter":
     case "group_words":
@@ -64,12 +67,13 @@ export class TraitWriter {
   constructor(
     private readonly model: WidgetModel,
     private readonly nItems: number,
+    private readonly methods: readonly string[] = [], // the page's methods, the values `method` may take
     private readonly delay = 120,
   ) {}
 
   /** Set and save `key`; returns false (and writes nothing) when the value is refused by checkTrait. */
   set<K extends SyncedKey>(key: K, raw: Model[K], { debounce = false } = {}): boolean {
-    const value = checkTrait(key, raw, this.nItems);
+    const value = checkTrait(key, raw, this.nItems, this.methods);
     if (value === undefined) {
       const shown = typeof raw === "string" ? JSON.stringify(raw) : String(raw);
       console.warn(`tam-widget: not setting ${key} to ${shown}: out of range or of the wrong kind.`);

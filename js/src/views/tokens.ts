@@ -4,10 +4,13 @@
  * whose alpha is the value, the top few underlined (is-top, data-rank). A whitespace-only token
  * shows visible marks (⏎, ·) and a special answer token (the end of turn, <|im_end|>) is set apart;
  * a token below the noise floor (no visual signal) is muted; the title always holds the true text.
+ * A method with a reliance on the image per token (EAGLE) tints the tokens it explained instead
+ * (reliance.ts) wherever no relevance is shown.
  */
 
 import type { ItemMeta } from "../codec";
 import { displayText, h, isWhitespace } from "./dom";
+import { relianceColour, unitReliance } from "./reliance";
 
 /** How many of the most relevant earlier tokens are emphasised, and the least value that counts as relevant at all. */
 export const TOP_RELEVANT = 3;
@@ -132,8 +135,11 @@ export class TokenView {
     this.el.replaceChildren(...[line(true, "Prompt"), line(false, "Answer")].filter((n): n is HTMLDivElement => n !== null));
   }
 
-  /** Highlight the selected and shown items and colour the relevance of the shown item's earlier tokens. */
-  update(selected: number, shown: number, text: Float32Array, nText: number, _colormap?: string): void {
+  /**
+   * Highlight the selected and shown items and colour the relevance of the shown item's earlier
+   * tokens; `reliance` (per item in [0, 1], NaN: none, reliance.ts' relianceUnits) tints the rest.
+   */
+  update(selected: number, shown: number, text: Float32Array, nText: number, reliance: Float32Array | null = null): void {
     const sel = this.unitOf[selected] ?? -1;
     if (sel !== this.selectedUnit) {
       this.setSelected(this.selectedUnit, false);
@@ -148,17 +154,22 @@ export class TokenView {
     }
     const values = this.units.map((u) => unitRelevance(u, text, nText));
     const top = topUnits(values, TOP_RELEVANT);
-    values.forEach((v, k) => this.paint(k, v, top.indexOf(k) + 1));
+    values.forEach((v, k) => this.paint(k, v, top.indexOf(k) + 1, reliance ? unitReliance(this.units[k].items, reliance) : Number.NaN));
   }
 
-  /** One unit's relevance: a quiet background whose alpha is the value, an underline for the top few (rank 1..). */
-  private paint(k: number, value: number, rank: number): void {
-    const look = value >= 0 ? `${relevanceColour(value)}|${rank}` : "";
+  /** One unit's relevance (a quiet background whose alpha is the value, an underline for the top few, rank 1..) or else its reliance tint. */
+  private paint(k: number, value: number, rank: number, tint: number): void {
+    const tinted = value < 0 && Number.isFinite(tint);
+    const colour = value >= 0 ? relevanceColour(value) : tinted ? relianceColour(tint) : "";
+    const look = `${colour}|${rank}`;
     if (look === this.looks[k]) return;
     this.looks[k] = look;
     const node = this.nodes[k];
-    node.style.backgroundColor = value >= 0 ? relevanceColour(value) : "";
+    node.style.backgroundColor = colour;
     node.classList.toggle("has-relevance", value >= 0);
+    node.classList.toggle("has-reliance", tinted);
+    if (tinted) node.dataset.reliance = tint.toFixed(3);
+    else delete node.dataset.reliance;
     node.classList.toggle("is-top", rank > 0);
     if (rank > 0) node.dataset.rank = String(rank);
     else delete node.dataset.rank;

@@ -1,7 +1,8 @@
 /**
  * A small tooltip for the token under the pointer or with the keyboard focus: its true text (the
  * token's title), its token id, its probability (an answer token: the chosen token's, meta.chosen),
- * its map's peak (meta.signal) and what the method adds (TAM: the ECI scale s_v, MethodMaps.facts).
+ * its map's peak (meta.signal, TAM's: only for methods it describes) and what the method adds
+ * (MethodMaps.facts; TAM: the ECI scale s_v; EAGLE: R_t, π_t, Δ_t and p with the full image).
  * Escape (anywhere) hides it. While it shows, the token's title is set aside so the browser's own tooltip
  * does not cover it; the token points at it with aria-describedby.
  */
@@ -17,13 +18,13 @@ export interface Fact {
   value: string;
 }
 
-/** What the tooltip says about one item, in order. */
-export function tokenFacts(meta: WireMeta, maps: MethodMaps, item: number): Fact[] {
+/** What the tooltip says about one item, in order; `signal`: meta.signal describes the method's maps. */
+export function tokenFacts(meta: WireMeta, maps: MethodMaps, item: number, signal = true): Fact[] {
   const id = meta.items[item]?.id;
   return [
     { label: "token id", value: id === undefined ? "n/a" : String(id) },
     { label: "probability", value: probability(meta, item) },
-    { label: "map peak", value: peak(meta, item) },
+    ...(signal ? [{ label: "map peak", value: peak(meta, item) }] : []),
     ...(maps.facts?.(item) ?? []),
   ];
 }
