@@ -15,7 +15,7 @@ import pytest
 import tam_widget
 
 PACKAGE = Path(tam_widget.__file__).parent
-FOLDERS = ["core", "methods", "runtime", "families", "display", "evaluation", "teaching", "testing", "cli"]
+FOLDERS = ["core", "methods", "runtime", "families", "display", "evaluation", "diagnosis", "teaching", "testing", "cli"]
 PUBLIC = {
     "explain",
     "explain_inputs",
@@ -26,6 +26,7 @@ PUBLIC = {
     "FAMILIES",
     "demo_model",
     "eagle_search",
+    "diagnose",
 }
 
 
