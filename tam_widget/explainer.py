@@ -60,7 +60,11 @@ def explain(
     first is shown first); ``reference_quirks`` and ``kernel`` are TAM's options, ``options``
     holds any method's own (``{"eagle": {"variant": "efficient", "division": 36}}``).
     ``tokens``: what a black-box method (EAGLE) explains: ``None`` the whole answer, an answer
-    index or a list of them, or a word; TAM always explains every token. ``progress``: a bar
+    index or a list of them, or a word; TAM always explains every token. A black-box method reads
+    the probability of the answer's own token at each explained position unless its options give
+    ``explained_ids``: one token id per explained position, read there instead
+    (``options={"eagle": {"explained_ids": [blue_id]}}`` with ``tokens=[1]``: how likely "blue"
+    is where the answer says "red", as a hallucination diagnosis explains it). ``progress``: a bar
     over EAGLE's search. Other keywords go to ``model.generate`` (greedy by default).
     """
     arguments.unwrap_check(model)
@@ -211,10 +215,12 @@ def explain_inputs(
     explained = arguments.explained_positions(tokens, texts, word_ids(texts, special), L0)
     captured = replace(captured, explained_positions=explained)
 
+    read_ids = _explained_ids(chosen, method_options)
+
     def scorer() -> Any:
         batch = method_options.get("eagle", {}).get("batch_size")
         return make_scorer(
-            model, processor, _one_image(images), inputs, seq_ids, explained, family=family, batch_size=batch
+            model, processor, _one_image(images), inputs, seq_ids, explained, read_ids, family=family, batch_size=batch
         )
 
     common = {"reference_quirks": reference_quirks, "kernel": kernel, "progress": progress}
@@ -249,6 +255,18 @@ def explain_inputs(
             "was_training": run.was_training,
         },
     )
+
+
+def _explained_ids(methods: Sequence[Any], options: dict[str, dict[str, Any]]) -> list[int] | None:
+    """The ``explained_ids`` option of the black-box methods (popped from their options: it is the
+    scorer's, not the method's), or ``None`` to read the answer's own tokens. make_scorer checks it."""
+    black_box = [m.name for m in methods if getattr(m, "needs_scorer", False)]
+    given = [options[name].pop("explained_ids") for name in black_box if "explained_ids" in options.get(name, {})]
+    if not given:
+        return None
+    if any(g != given[0] for g in given[1:]):
+        raise ValueError("The black-box methods' explained_ids differ: they share one scorer; give the same ids.")
+    return given[0]  # type: ignore[no-any-return]
 
 
 def _numbers(max_new_tokens: Any, top_k: Any, kernel: Any, reference_quirks: Any) -> tuple[int, int, int, bool]:

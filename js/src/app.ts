@@ -16,6 +16,7 @@ import { DIVERGING } from "./colormap";
 import type { CandidatePick } from "./state/local";
 import { Controls } from "./views/controls";
 import { CurvesView } from "./views/curves";
+import { curveMarker, DiagnosisBanner, outlinedCells } from "./views/diagnosis";
 import { h } from "./views/dom";
 import { HeatmapPanel } from "./views/heatmap";
 import { ImageStore } from "./views/images";
@@ -59,6 +60,7 @@ export class App {
   private readonly candidates: CandidatesView[]; // [with candidate maps, without]: one shows, by the method on show
   private readonly tamOnly = h("p", { class: "tam-muted tam-candidates-hint", role: "candidates-tam-only", text: "Candidate maps and contrasts: TAM only.", attrs: { hidden: "" } });
   private readonly curves = new CurvesView();
+  private readonly diagnosis: { banner: DiagnosisBanner; cells: Uint8Array } | null; // meta.diagnosis, shown over EAGLE
   private readonly strip: SignalStrip;
   private readonly legend = new Legend();
   private readonly notice = h("p", { class: "tam-notice", role: "map-notice", attrs: { hidden: "" } });
@@ -79,6 +81,8 @@ export class App {
     this.local = new LocalState(this.meta.views.length);
     this.writer = new TraitWriter(model, this.meta.items.length, this.methods.names);
     this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
+    const d = this.meta.diagnosis;
+    this.diagnosis = d ? { banner: new DiagnosisBanner(d), cells: outlinedCells(d.removed) } : null;
     const pick = {
       select: (item: number) => this.writer.set("selected", item),
       hover: (item: number | null) => this.local.setHover(item),
@@ -110,6 +114,7 @@ export class App {
     const layout = new PanelLayout(this.panels, left, area);
     left.append(layout.el, this.controls.el);
     const right = [this.tokens.el, this.tooltip.el, this.strip.el, this.legend.el, ...this.candidates.map((c) => c.el), this.tamOnly, this.curves.el];
+    if (this.diagnosis) root.append(this.diagnosis.banner.el);
     root.append(h("div", { class: "tam-main" }, [left, h("div", { class: "tam-right" }, right)]));
     return layout;
   }
@@ -147,7 +152,14 @@ export class App {
     this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, reliance ? relianceUnits(reliance) : null);
     this.legend.update(colormap, { caption: view.method.maps.caption?.() ?? ACTIVATION, reliance: Boolean(reliance) });
     this.showCandidates(view, shown, map.pick);
-    this.curves.update(view.method.impl.title, shown, view.method.maps.curves ? view.method.maps.curves(shown) : undefined, this.meta.items[shown]?.text ?? "");
+    const diagnosed = this.diagnosis !== null && view.method.name === "eagle"; // the diagnosis is EAGLE's
+    const d = this.meta.diagnosis;
+    const mark = diagnosed && d && shown === d.item ? curveMarker(d) : null;
+    this.curves.update(view.method.impl.title, shown, view.method.maps.curves ? view.method.maps.curves(shown) : undefined, this.meta.items[shown]?.text ?? "", mark);
+    if (this.diagnosis) {
+      this.diagnosis.banner.show(diagnosed);
+      for (const p of this.panels) p.setOutline(diagnosed ? this.diagnosis.cells : null);
+    }
     this.strip.update(this.selected);
     this.showNotice(map.notice);
     const smooth = this.model.get("smooth") !== false;

@@ -7,6 +7,7 @@
  * (methods/index.ts); what a method's arrays mean is that method's business.
  */
 
+import type { DiagnosisMeta } from "./views/diagnosis";
 import { type ArraySpec, type Bytes, copyBytes, WireError } from "./arrays";
 import { methodImpl, type MethodImpl, type MethodMaps } from "./methods";
 
@@ -87,6 +88,7 @@ export interface WireMeta {
   model: string;
   family: string;
   signal?: SignalMeta | null; // absent in pages made before it existed, null without TAM
+  diagnosis?: DiagnosisMeta; // a hallucination diagnosis shown over EAGLE (pages made by Diagnosis.widget / save_html)
 }
 
 /** Each item's visual-signal strength (raw map peak / the answer's largest, tam_widget/display/signal.py) and the noise floor. */

@@ -21,6 +21,15 @@ export interface MockContext {
   strokeRect(): void;
   save(): void;
   restore(): void;
+  strokeStyle: string;
+  lineWidth: number;
+  lineCap: string;
+  segments: number[][]; // each moveTo/lineTo pair stroked, [x0, y0, x1, y1]
+  path: number[][];
+  beginPath(): void;
+  moveTo(x: number, y: number): void;
+  lineTo(x: number, y: number): void;
+  stroke(): void;
 }
 
 export function installMockCanvas(): Map<HTMLCanvasElement, MockContext> {
@@ -53,6 +62,24 @@ export function installMockCanvas(): Map<HTMLCanvasElement, MockContext> {
         strokeRect() {},
         save() {},
         restore() {},
+        strokeStyle: "",
+        lineWidth: 1,
+        lineCap: "butt",
+        segments: [],
+        path: [],
+        beginPath() {
+          this.path = [];
+        },
+        moveTo(x, y) {
+          this.path.push([x, y]);
+        },
+        lineTo(x, y) {
+          const last = this.path.at(-1);
+          if (last) this.path[this.path.length - 1] = [...last.slice(0, 2), x, y];
+        },
+        stroke() {
+          this.segments.push(...this.path);
+        },
       };
       contexts.set(this, ctx);
     }

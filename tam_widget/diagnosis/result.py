@@ -10,13 +10,17 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..core.eagle_result import EagleResult
 from . import picture as _picture
 from .walk import removed_mask
+
+if TYPE_CHECKING:
+    from ..explanation import Explanation
 
 
 @dataclass(frozen=True, eq=False)  # arrays: compare fields yourself
@@ -28,7 +32,9 @@ class Diagnosis:
     the answer on the image showing only the first ``k`` regions of that order, ``corrected[k − 1]``
     whether it says the correct word there. ``k`` is the longest such prefix (``None``: none),
     ``r`` the share of the image removed to get it (0: the full image is already correct; 1:
-    nothing corrects it).
+    nothing corrects it). ``explanation``: the :func:`~tam_widget.explain` run behind ``eagle``
+    (EAGLE at the position, reading the correct word's id, and TAM on the wrong answer), which
+    :meth:`widget` and :meth:`save_html` show; ``None`` for a diagnosis built by hand.
     """
 
     eagle: EagleResult
@@ -45,6 +51,13 @@ class Diagnosis:
     r: float  # the removed area fraction
     revised_answer: str  # the answer on the corrected image, generated at full length ("" when k is None)
     meta: dict[str, Any] = field(default_factory=dict)  # settings, counts, timings
+    explanation: Explanation | None = None  # the explain() run behind eagle (EAGLE and TAM)
+
+    @property
+    def item(self) -> int:
+        """The explanation's item (token index on the page) at the wrong word's position."""
+        exp = self._explanation()
+        return exp.item_positions.index(exp.answer_start + self.position)
 
     @property
     def removed(self) -> np.ndarray:
@@ -82,6 +95,27 @@ class Diagnosis:
         from .figure import figure
 
         return figure(self)
+
+    def widget(self, **traits: Any) -> Any:
+        """The interactive widget of :attr:`explanation` on EAGLE at the wrong word, with the diagnosis
+        over it: a banner that says what corrects the answer, the removed cells outlined on the image and
+        the cut marked on the curves. ``traits`` set the view as in ``Explanation.widget``."""
+        from ..display.widget import TAMWidget
+
+        exp = self._explanation()
+        return TAMWidget(exp, diagnosis=self, **{"method": "eagle", "selected": self.item, **traits})
+
+    def save_html(self, path: str | Path, **traits: Any) -> Path:
+        """:meth:`widget` as one self-contained offline HTML page (``Explanation.save_html``); returns its path."""
+        from ..display.html import save_html
+
+        exp = self._explanation()
+        return save_html(exp, path, diagnosis=self, **{"method": "eagle", "selected": self.item, **traits})
+
+    def _explanation(self) -> Explanation:
+        if self.explanation is None:
+            raise ValueError("This diagnosis has no explanation to show (built by hand): run tam_widget.diagnose.")
+        return self.explanation
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         png = _picture.png(self.picture())

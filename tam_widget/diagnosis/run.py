@@ -1,8 +1,9 @@
 """``diagnose``: why did the model say the wrong word, and which part of the image makes it right?
 
-Spec ``eagle.md`` §6 on one sample, with the package's pieces (``explain`` cannot read another id
-than the answer's own, so the EAGLE run is built here from :func:`~tam_widget.runtime.scoring.make_scorer`,
-:func:`~tam_widget.core.superpixels.regions` and :func:`~tam_widget.core.eagle_search.eagle_search`):
+Spec ``eagle.md`` §6 on one sample, with the package's pieces: the EAGLE run is
+:func:`~tam_widget.explain` on the wrong answer (teacher-forced) with EAGLE reading the correct word's id
+there (``options={"eagle": {"explained_ids": [correct_id]}}``) and TAM beside it, kept as the
+diagnosis's :class:`~tam_widget.Explanation` (``Diagnosis.widget()`` shows it):
 
 1. EAGLE explains the **correct** word's token at the wrong word's position, teacher-forced on the
    wrong answer, so its order runs from the regions that most support the correct word to those
@@ -19,7 +20,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,14 +27,13 @@ import torch
 
 from .. import arguments, params
 from ..core.eagle_result import EagleResult
-from ..core.eagle_search import VARIANTS, eagle_search, images_needed
-from ..core.superpixels import regions as superpixel_regions
+from ..core.eagle_search import VARIANTS
+from ..explainer import explain
 from ..families import Family, family_for
 from ..runtime.capture import lm_head
 from ..runtime.media import as_media, to_pil
 from ..runtime.passes import answer_token_ids, to_device
 from ..runtime.prompt import build_text, vision_token_ids
-from ..runtime.scoring import make_scorer
 from . import words
 from .answers import Answerer, Prefixes
 from .result import Diagnosis
@@ -97,20 +96,24 @@ def diagnose(
     position, wrong = words.position(tokenizer, answer_ids, wrong, position)
     correct, correct_id = words.correct_token(tokenizer, correct, answer_ids[position], wrong)
     t1 = time.perf_counter()
-    L0 = int(inputs["input_ids"].shape[1])
-    seq = inputs["input_ids"][0].tolist() + answer_ids
-    batch = search.pop("batch_size", None)
-    scorer = make_scorer(model, processor, picture, inputs, seq, [L0 + position], [correct_id], batch_size=batch)
-    labels = superpixel_regions(picture, division, superpixels)
-    total = images_needed(
-        int(labels.max()) + 1, variant, **{k: v for k, v in search.items() if k in SEARCH_OPTIONS[:3]}
+    options = {"division": division, "superpixels": superpixels, "variant": variant, **search}
+    explanation = explain(
+        model,
+        processor,
+        picture,
+        prompt,
+        answer=answer_ids,
+        method=["eagle", "tam"],
+        tokens=[position],
+        options={"eagle": {**options, "explained_ids": [correct_id]}},
+        chat_template=chat_template,
+        progress=progress,
     )
-    with _bar(progress, total, "EAGLE") as bar:
-        result = eagle_search(picture, labels, lambda x: bar(len(x)) or scorer(x), variant=variant, **search)
-    result = replace(result, positions=(L0 + position,))
+    result: EagleResult = explanation.results["eagle"]
     t2 = time.perf_counter()
     answerer = Answerer(model, processor, family, inputs, answer_ids[:position])
-    answerer.batch_size = scorer.batch_size
+    if search.get("batch_size") is not None:
+        answerer.batch_size = int(search["batch_size"])
     revised, corrected, full = _revise(
         answerer, tokenizer, result, picture, correct, max_new_tokens, answer_tokens, progress
     )
@@ -118,6 +121,7 @@ def diagnose(
     t3 = time.perf_counter()
     return Diagnosis(
         eagle=result,
+        explanation=explanation,
         image=picture,
         prompt=prompt,
         answer=str(tokenizer.decode(answer_ids, skip_special_tokens=True)),

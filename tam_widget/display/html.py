@@ -26,6 +26,7 @@ from .widget import check_view_traits, view_defaults
 from .wire import encode
 
 if TYPE_CHECKING:
+    from ..diagnosis import Diagnosis
     from ..explanation import Explanation
 
 HOST = """
@@ -74,10 +75,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, allow_nan=False).replace("<", "\\u003c")
 
 
-def page(exp: Explanation, title: str | None = None, **traits: Any) -> str:
-    """The HTML text of the page; ``traits`` set the initial view (``selected``, ``eci_scale``...)."""
+def page(exp: Explanation, title: str | None = None, *, diagnosis: Diagnosis | None = None, **traits: Any) -> str:
+    """The HTML text of the page; ``traits`` set the initial view (``selected``, ``eci_scale``...).
+    ``diagnosis``: a :class:`~tam_widget.diagnosis.Diagnosis` of ``exp`` the page shows over it."""
     checked = check_view_traits(traits, len(exp.item_positions), list(exp.results))  # before the work
-    data, meta, images = encode(exp)
+    data, meta, images = encode(exp, diagnosis)
     state = {
         "traits": {**view_defaults(exp), **checked},
         "images": [base64.b64encode(b).decode("ascii") for b in images],
@@ -97,8 +99,10 @@ def page(exp: Explanation, title: str | None = None, **traits: Any) -> str:
     )
 
 
-def save_html(exp: Explanation, path: str | os.PathLike[str], **traits: Any) -> Path:
+def save_html(
+    exp: Explanation, path: str | os.PathLike[str], *, diagnosis: Diagnosis | None = None, **traits: Any
+) -> Path:
     """Write :func:`page` to ``path``; returns the path."""
     out = Path(path)
-    out.write_text(page(exp, **traits), encoding="utf-8")
+    out.write_text(page(exp, diagnosis=diagnosis, **traits), encoding="utf-8")
     return out

@@ -29,6 +29,7 @@ from .snapshot import with_fallback
 from .wire import encode
 
 if TYPE_CHECKING:
+    from ..diagnosis import Diagnosis
     from ..explanation import Explanation
 
 COLORMAPS = params.COLORMAPS  # the colour maps the front end draws (js/src/colormap.ts COLORMAP_NAMES; a test checks)
@@ -132,14 +133,17 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
     smooth = _Bool(True, help="Upsample the map bilinearly (False: one block per vision token)").tag(sync=True)
     show_original = _Bool(False, help="Show the original image beside the overlay").tag(sync=True)
 
-    def __init__(self, explanation: Explanation, **kwargs: Any) -> None:
+    def __init__(self, explanation: Explanation, *, diagnosis: Diagnosis | None = None, **kwargs: Any) -> None:
+        """The view of ``explanation``; ``kwargs`` set the view traits. ``diagnosis``: a hallucination
+        diagnosis of it (``Diagnosis.widget`` passes its own), shown over the EAGLE view."""
         _check_explanation(explanation)
         unknown = sorted(k for k in kwargs if not self.has_trait(k) or k.startswith("_"))
         if unknown:
             raise ValueError(f"Unknown view settings {unknown}; use {sorted(view_traits())}.")
         bundle()
-        data, meta, images = encode(explanation)
+        data, meta, images = encode(explanation, diagnosis)
         self.explanation = explanation
+        self.diagnosis = diagnosis
         kwargs.setdefault("selected", first_item(explanation))
         kwargs.setdefault("method", explanation.method)
         super().__init__(_data=data, _meta=meta, _images=images, **kwargs)

@@ -35,6 +35,7 @@ from ..methods import get_method
 from .signal import NOISE_FLOOR, strength
 
 if TYPE_CHECKING:
+    from ..diagnosis import Diagnosis
     from ..explanation import Explanation
 
 WIRE_VERSION = 3
@@ -49,8 +50,10 @@ class NonFiniteWarning(RuntimeWarning):
     """
 
 
-def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
-    """``(data, meta, images)``: the buffer, its JSON metadata and one PNG per image or video frame."""
+def encode(exp: Explanation, diagnosis: Diagnosis | None = None) -> tuple[bytes, dict[str, Any], list[bytes]]:
+    """``(data, meta, images)``: the buffer, its JSON metadata and one PNG per image or video frame.
+    With ``diagnosis`` (a hallucination diagnosis of ``exp``), ``meta["diagnosis"]`` describes it
+    (:func:`diagnosis_meta`)."""
     chunks: list[bytes] = []
     methods: dict[str, Any] = {}
     arrays_by_method: dict[str, dict[str, np.ndarray]] = {}
@@ -93,6 +96,8 @@ def encode(exp: Explanation) -> tuple[bytes, dict[str, Any], list[bytes]]:
         "family": str(exp.meta.get("family", "")),
         "signal": _signal(exp),
     }
+    if diagnosis is not None:
+        meta["diagnosis"] = diagnosis_meta(diagnosis, exp)
     _warn_non_finite(exp, meta, arrays_by_method)
     try:
         json.dumps(meta, allow_nan=False)
@@ -107,6 +112,36 @@ def wire_number(x: float) -> WireNumber:
     if math.isfinite(x):
         return x
     return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def diagnosis_meta(d: Diagnosis, exp: Explanation) -> dict[str, Any]:
+    """What the page shows of a hallucination diagnosis: ``item`` (the wrong word's item), ``wrong``,
+    ``correct``, ``r`` (the share of the image removed), ``k`` (the prefix kept, ``None``: nothing
+    corrects it), ``n_regions``, ``revised`` (the answer on the corrected image), ``removed`` (n_v,): the
+    share of each vision cell's pixels the cut removes, and ``score_curve``: the correct word's
+    probability (``p``) against the share of the image removed (``removed``, rising; the last point is
+    the black image) and whether that prefix's answer says the correct word (``says``)."""
+    from ..core.eagle_maps import grid_means
+    from ..diagnosis.chart import curve
+
+    views = [v for v in exp.views if v.image == 0]
+    removed = grid_means(d.removed.astype(np.float64), [v.grid for v in views], [v.box for v in views])
+    x, p, says = curve(d)
+    return {
+        "item": exp.item_positions.index(exp.answer_start + d.position),
+        "wrong": d.wrong,
+        "correct": d.correct,
+        "r": wire_number(d.r),
+        "k": d.k,
+        "n_regions": int(d.eagle.n_regions),
+        "revised": d.revised_answer,
+        "removed": [round(float(v), 6) for v in np.asarray(removed, dtype=np.float32)],
+        "score_curve": {
+            "removed": [round(float(v), 6) for v in x],
+            "p": [wire_number(v) for v in p],
+            "says": [bool(v) for v in says],
+        },
+    }
 
 
 def _signal(exp: Explanation) -> dict[str, Any] | None:

@@ -51,6 +51,29 @@ def test_the_full_image_probabilities_are_the_models_own(both: Explanation) -> N
     np.testing.assert_allclose(eagle.org_score, np.asarray(both.chosen_probs, dtype=np.float64), atol=2e-3)
 
 
+def test_explained_ids_read_another_token_than_the_answers_own(both: Explanation, teaching: Any) -> None:
+    """``options={"eagle": {"explained_ids": [...]}}``: org_score is the probability of the given id at
+    the explained position (here the runner-up candidate at the first colour word), not the answer's."""
+    model, processor, make = teaching
+    step = next(r for r in range(both.n_answer) if both.tokens[both.answer_start + r].strip() in COLOURS)
+    runner_up, p = int(both.top_ids[step][1]), float(both.top_probs[step][1])
+    assert runner_up != both.token_ids[both.answer_start + step]
+    answer = both.token_ids[both.answer_start :]
+    options = {"eagle": {"variant": "efficient", "division": 4, "explained_ids": [runner_up]}}
+    given = dict(options["eagle"])
+    exp = explain(
+        model, processor, make(3).image, PROMPT, answer=answer, method="eagle", tokens=[step], options=options,
+        progress=False,
+    )  # fmt: skip
+    assert options["eagle"] == given  # the caller's options are left as they were
+    eagle = exp.results["eagle"]
+    assert eagle.positions == (both.answer_start + step,)
+    assert float(eagle.org_score[0]) == pytest.approx(p, abs=2e-3)
+    with pytest.raises(ValueError, match="explained_ids"):
+        bad = {"eagle": {"division": 4, "explained_ids": [runner_up, runner_up]}}
+        explain(model, processor, make(3).image, PROMPT, answer=answer, method="eagle", tokens=[step], options=bad)
+
+
 def test_a_saved_explanation_keeps_both(both: Explanation, tmp_path: Any) -> None:
     back = Explanation.load(both.save(tmp_path / "x.safetensors"))
     a, b = both.results["eagle"], back.results["eagle"]

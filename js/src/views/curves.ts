@@ -49,7 +49,25 @@ function axes(): SVGElement[] {
   return out;
 }
 
-function plot(c: ItemCurves): SVGSVGElement {
+/** A marked share of the image shown (a diagnosis's cut): a vertical line and its label. */
+export interface CurveMarker {
+  x: number; // in [0, 1], the share of the image shown
+  label: string;
+  reads?: string; // the token whose probability the curves are (a diagnosis's correct word), when not the item's own
+}
+
+function marker(m: CurveMarker): SVGElement {
+  const { left, top, width, height } = BOX;
+  const x = left + Math.min(1, Math.max(0, m.x)) * width;
+  const right = x + 4 + m.label.length * 5.5 < left + width;
+  const label = text(right ? x + 3 : x - 3, top + 9, m.label, { "text-anchor": right ? "start" : "end", class: "tam-curves-marker-label" });
+  return svg("g", { class: "tam-curves-marker", "data-role": "curve-marker", "data-x": m.x.toFixed(6) }, [
+    svg("line", { x1: x, x2: x, y1: top, y2: top + height }),
+    label,
+  ]);
+}
+
+function plot(c: ItemCurves, mark: CurveMarker | null): SVGSVGElement {
   const { left, top, width, height } = BOX;
   const data = svg("svg", { x: left, y: top, width, height, viewBox: "0 0 1 1", preserveAspectRatio: "none", overflow: "visible" }, [
     line(c.meanInsertion, "tam-curve-insertion is-mean", "curve-mean-insertion"),
@@ -58,7 +76,8 @@ function plot(c: ItemCurves): SVGSVGElement {
     line(c.deletion, "tam-curve-deletion", "curve-deletion"),
   ]);
   const label = `Insertion and deletion curves: areas ${c.insertion.auc.toFixed(3)} and ${c.deletion.auc.toFixed(3)}`;
-  return svg("svg", { class: "tam-curves-plot", width: SIZE.width, height: SIZE.height, viewBox: `0 0 ${SIZE.width} ${SIZE.height}`, role: "img", "aria-label": label }, [...axes(), data]);
+  const extra = mark ? [marker(mark)] : [];
+  return svg("svg", { class: "tam-curves-plot", width: SIZE.width, height: SIZE.height, viewBox: `0 0 ${SIZE.width} ${SIZE.height}`, role: "img", "aria-label": label }, [...axes(), data, ...extra]);
 }
 
 function keyRow(cls: string, role: string, name: string, auc: number, mean: number): HTMLElement {
@@ -88,14 +107,16 @@ export class CurvesView {
     this.el = h("section", { class: "tam-curves", role: "curves", attrs: { hidden: "" } }, [this.title, this.body]);
   }
 
-  /** The item's curves; undefined: the method has none (hidden); null: the method did not explain the item. */
-  update(method: string, item: number, curves: ItemCurves | null | undefined, word: string): void {
+  /** The item's curves; undefined: the method has none (hidden); null: the method did not explain the item.
+   * `mark`: a share of the image shown to mark (a diagnosis's cut), or null. */
+  update(method: string, item: number, curves: ItemCurves | null | undefined, word: string, mark: CurveMarker | null = null): void {
     this.el.hidden = curves === undefined;
-    const shown = `${method}|${item}|${curves === null}`;
+    const shown = `${method}|${item}|${curves === null}|${mark?.x ?? ""}|${mark?.reads ?? ""}`;
     if (curves === undefined || shown === this.shown) return;
     this.shown = shown;
-    this.title.textContent = `Faithfulness curves of ${JSON.stringify(word)}`;
+    const reads = mark?.reads;
+    this.title.textContent = reads ? `Faithfulness curves of ${JSON.stringify(reads)} at ${JSON.stringify(word)}` : `Faithfulness curves of ${JSON.stringify(word)}`;
     if (curves === null) this.body.replaceChildren(h("p", { class: "tam-muted", role: "curves-none", text: `not explained by ${method}` }));
-    else this.body.replaceChildren(plot(curves), key(curves));
+    else this.body.replaceChildren(plot(curves, mark), key(curves));
   }
 }

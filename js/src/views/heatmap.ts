@@ -9,6 +9,7 @@
 import type { FrameMeta, ImageMeta, ViewMeta } from "../codec";
 import { packedLut } from "../colormap";
 import type { LocalState } from "../state/local";
+import { outlineSegments, strokeOutline } from "./diagnosis";
 import { h, labelled } from "./dom";
 import type { FigureView } from "./figure";
 import type { ImageStore } from "./images";
@@ -34,6 +35,7 @@ export class HeatmapPanel {
   private opacity = 0.5;
   private colormap = "jet";
   private paint: Paint | null = null; // the last draw(), painted again after a zoom or a resize
+  private outline: Uint8Array | null = null; // (n_v) cells outlined over the map (a diagnosis's cut)
   private zoom: Viewport = FULL;
   private css = 0; // shown width in CSS px (0: not laid out yet)
   private dpr = 1;
@@ -98,6 +100,19 @@ export class HeatmapPanel {
     this.compose();
   }
 
+  /** Outline the flagged cells ((n_v) flags; this view's frame is sliced out) over the map, at every zoom;
+   * null: none. The canvas's data-outlined lists the outlined cells (indices into n_v). */
+  setOutline(flags: Uint8Array | null): void {
+    if (flags === this.outline) return;
+    this.outline = flags;
+    const { offset, height, width } = this.frame;
+    const cells: number[] = [];
+    if (flags) for (let i = offset; i < offset + height * width; i++) if (flags[i]) cells.push(i);
+    if (flags) this.canvas.dataset.outlined = cells.join(",");
+    else delete this.canvas.dataset.outlined;
+    this.compose();
+  }
+
   /** Redraw image + heat layer (and the original when shown), e.g. for a new opacity or once the image has loaded. */
   compose(opacity = this.opacity): void {
     this.opacity = opacity;
@@ -105,6 +120,15 @@ export class HeatmapPanel {
     const img = this.images.get(this.imageIndex());
     if (this.showOriginal && this.originalCtx) paintOn(this.originalCtx, img, null, 1, this.zoom);
     paintOn(this.ctx, img, this.heat.canvas, opacity, this.zoom);
+    this.drawOutline(this.ctx, this.zoom, Math.max(1.5, 2 * this.dpr));
+  }
+
+  /** The outline (setOutline) on `ctx` for the part `view` of the image, in the frame's cell geometry. */
+  private drawOutline(ctx: CanvasRenderingContext2D, view: Viewport, lineWidth: number): void {
+    if (!this.outline) return;
+    const { offset, height, width } = this.frame;
+    const { width: w, height: hh } = ctx.canvas;
+    strokeOutline(ctx, outlineSegments(this.outline, offset, height, width, this.view.box, view, w, hh), lineWidth);
   }
 
   /** Show `css` CSS px wide on a screen of `dpr` device pixels per CSS px. */
@@ -141,6 +165,7 @@ export class HeatmapPanel {
       const layer = new HeatLayer(out.width, out.height, this.frame.height, this.frame.width, this.view.box);
       if (this.paint) layer.paint(this.paint, this.zoom);
       paintOn(ctx, this.images.get(this.imageIndex()), this.paint ? layer.canvas : null, this.opacity, this.zoom);
+      this.drawOutline(ctx, this.zoom, Math.max(1.5, 2 * scale));
     }
     const zoomed = this.zoom.z > 1 ? ` · zoom ${this.zoom.z.toFixed(1)}×` : "";
     return { image: out, width, height, caption: this.captionText() + zoomed, colormap: this.colormap };
