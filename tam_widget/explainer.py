@@ -217,8 +217,8 @@ def explain_inputs(
 
     read_ids = _explained_ids(chosen, method_options)
 
-    def scorer() -> Any:
-        batch = method_options.get("eagle", {}).get("batch_size")
+    def scorer() -> Any:  # a black-box method's batch_size caps the forward batch too (else: from free memory)
+        batch = min((o["batch_size"] for o in method_options.values() if "batch_size" in o), default=None)
         return make_scorer(
             model, processor, _one_image(images), inputs, seq_ids, explained, read_ids, family=family, batch_size=batch
         )
