@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,21 @@ from nbformat.sign import NotebookNotary
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tam-widget-e2e"
 NOTIFICATIONS = '{"fetchNews": "false", "checkForUpdates": false}'
+
+# the notebook the end-to-end tests run: the demo explanation, then its widget as ``w``
+CELLS = [
+    "from tam_widget.cli.demo import demo_explanation\nexp = demo_explanation()",
+    "w = exp.widget()\nw",
+]
+
+# a page function: the running kernel's value of a Python expression (its text/plain repr)
+KERNEL_EVAL = """async (expr) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const reply = await kernel.requestExecute({ code: "", silent: true, store_history: false,
+    user_expressions: { x: expr } }).done;
+  const x = reply.content.user_expressions.x;
+  return x.status === "ok" ? x.data["text/plain"] : "error: " + x.ename + ": " + x.evalue;
+}"""
 
 # The app's own flags: the module run with ``python -m`` and what exposes window.jupyterapp.
 APPS = {
@@ -129,3 +144,24 @@ def _wait_until_up(server: subprocess.Popen[bytes], url: str, log: Path, timeout
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the Jupyter server did not start: {log.read_text()[-2000:]}") from None
             time.sleep(0.3)
+
+
+def open_and_run_all(page: Any, url: str) -> None:
+    """Open the notebook at ``url``, wait for its kernel, run every cell and wait for the widget's tokens."""
+    page.goto(url)
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=60_000,
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_selector('.tam-widget [data-role="token"]', timeout=90_000)
+
+
+def poll(fn: Callable[[], Any], want: Any, timeout: float = 15.0) -> Any:
+    """ipywidgets batches browser changes while one is in flight: poll, do not assert once."""
+    deadline = time.monotonic() + timeout
+    got = fn()
+    while got != want and time.monotonic() < deadline:
+        time.sleep(0.2)
+        got = fn()
+    return got

@@ -7,37 +7,14 @@ by headless chromium. The screenshot goes to build/screenshots/jupyterlab.png.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from browser import launch, screenshot
+from notebook_server import CELLS, KERNEL_EVAL, TOKEN, jupyter_server, open_and_run_all, poll
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-TOKEN = "tam-widget-e2e"
-
-CELLS = [
-    "from tam_widget.cli.demo import demo_explanation\nexp = demo_explanation()",
-    "w = exp.widget()\nw",
-]
-
-KERNEL_EVAL = """async (expr) => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const reply = await kernel.requestExecute({ code: "", silent: true, store_history: false,
-    user_expressions: { x: expr } }).done;
-  const x = reply.content.user_expressions.x;
-  return x.status === "ok" ? x.data["text/plain"] : "error: " + x.ename + ": " + x.evalue;
-}"""
 
 KERNEL_EXEC = """async (code) => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
@@ -46,81 +23,11 @@ KERNEL_EXEC = """async (code) => {
 }"""
 
 
-def notebook(cells: list[str]) -> dict[str, Any]:
-    return {
-        "cells": [
-            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": c} for c in cells
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A JupyterLab server with fresh settings; yields its base URL."""
-    base = tmp_path_factory.mktemp("lab")
-    work = base / "work"
-    work.mkdir()
-    (work / "tam.ipynb").write_text(json.dumps(notebook(CELLS)))
-    settings = base / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(base / "config"),
-        "JUPYTER_DATA_DIR": str(base / "data"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-        "IPYTHONDIR": str(base / "ipython"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    port = free_port()
-    args = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--allow-root",
-    ]  # fmt: skip
-    log = (base / "server.log").open("w")
-    server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    tail = (base / "server.log").read_text()[-2000:]
-                    raise RuntimeError(f"jupyter lab did not start: {tail}") from None
-                time.sleep(0.3)
+    with jupyter_server("lab", tmp_path_factory.mktemp("lab"), {"tam.ipynb": CELLS}) as url:
         yield url
-    finally:
-        server.terminate()  # also shuts its kernels down
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-
-
-def poll(fn: Callable[[], Any], want: Any, timeout: float = 15.0) -> Any:
-    """ipywidgets batches browser changes while one is in flight: poll, do not assert once."""
-    deadline = time.monotonic() + timeout
-    got = fn()
-    while got != want and time.monotonic() < deadline:
-        time.sleep(0.2)
-        got = fn()
-    return got
 
 
 def test_widget_round_trip_in_jupyterlab(lab: str) -> None:
@@ -129,13 +36,7 @@ def test_widget_round_trip_in_jupyterlab(lab: str) -> None:
         page = browser.new_page(viewport={"width": 1300, "height": 950})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{lab}/lab/tree/tam.ipynb?token={TOKEN}")
-        page.wait_for_function(
-            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-            timeout=60_000,
-        )
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_selector('.tam-widget [data-role="token"]', timeout=90_000)
+        open_and_run_all(page, f"{lab}/lab/tree/tam.ipynb?token={TOKEN}")
 
         def kernel(expr: str) -> str:
             return str(page.evaluate(KERNEL_EVAL, expr))

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 from browser import launch, screenshot
-from notebook_server import TOKEN, jupyter_server
+from notebook_server import CELLS, KERNEL_EVAL, TOKEN, jupyter_server, open_and_run_all, poll
 from playwright.sync_api import sync_playwright
-from test_jupyterlab import CELLS, KERNEL_EVAL, poll
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,13 +47,7 @@ def test_arrow_keys_move_the_selection_in_notebook7(notebook7: str) -> None:
         page = browser.new_page(viewport={"width": 1300, "height": 950})
         errors: list[str] = []
         page.on("pageerror", lambda e: None if from_notebook(e.stack or "") else errors.append(e.stack or str(e)))
-        page.goto(f"{notebook7}/notebooks/tam.ipynb?token={TOKEN}")
-        page.wait_for_function(
-            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-            timeout=60_000,
-        )
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_selector('.tam-widget [data-role="token"]', timeout=90_000)
+        open_and_run_all(page, f"{notebook7}/notebooks/tam.ipynb?token={TOKEN}")
 
         def kernel(expr: str) -> str:
             return str(page.evaluate(KERNEL_EVAL, expr))

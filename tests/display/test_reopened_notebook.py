@@ -26,10 +26,9 @@ import nbformat
 import pytest
 from browser import launch, screenshot
 from nbclient import NotebookClient
-from notebook_server import TOKEN, jupyter_server
+from notebook_server import KERNEL_EVAL, TOKEN, jupyter_server
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
-from test_jupyterlab import KERNEL_EVAL
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
