@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_explain import MID  # noqa: E402  (the same mid-size Qwen2-VL as bench_explain)
 from benchmarks.procmem import reset_peak, status_kb  # noqa: E402
 from tam_widget.core.eagle_search import eagle_search  # noqa: E402
 from tam_widget.core.superpixels import opencv_slico_available, regions  # noqa: E402
@@ -60,16 +61,6 @@ from tam_widget.runtime.prompt import build_text  # noqa: E402
 from tam_widget.runtime.scoring import make_scorer  # noqa: E402
 from tam_widget.testing.toy import qwen2_vl_model, qwen2_vl_processor  # noqa: E402
 
-MID = {
-    "hidden": 1024,
-    "layers": 8,
-    "heads": 16,
-    "kv_heads": 4,
-    "vocab": 151936,
-    "vision_width": 256,
-    "vision_depth": 4,
-    "intermediate": 2816,
-}
 QUICK = {**MID, "hidden": 256, "layers": 4, "heads": 8, "kv_heads": 2, "vision_width": 128, "vision_depth": 2}
 QUICK["intermediate"] = 704
 CASES: dict[str, dict[str, Any]] = {
