@@ -37,10 +37,7 @@ from tam_widget.core.eagle_search import eagle_search  # noqa: E402
 from tam_widget.core.superpixels import regions  # noqa: E402
 from tam_widget.evaluation.faithfulness import faithfulness  # noqa: E402
 from tam_widget.evaluation.localisation import otsu_iou, outweighs, pointing, targets, upsample  # noqa: E402
-from tam_widget.explainer import _process  # noqa: E402
-from tam_widget.families import family_for  # noqa: E402
-from tam_widget.runtime.media import as_media  # noqa: E402
-from tam_widget.runtime.prompt import build_text  # noqa: E402
+from tam_widget.explainer import model_inputs  # noqa: E402
 from tam_widget.runtime.scoring import make_scorer  # noqa: E402
 from tam_widget.teaching.scenes import PROMPT  # noqa: E402
 
@@ -49,10 +46,7 @@ METHODS = ("CAM (raw)", "TAM", "EAGLE")
 
 def scene_records(model: Any, processor: Any, scene: Any, division: int) -> list[dict[str, Any]]:
     exp = explain(model, processor, scene.image, PROMPT, max_new_tokens=40, progress=False)
-    arrays, media = as_media(scene.image)
-    family = family_for(model)
-    text, _ = build_text(family, processor, PROMPT, media, None)
-    inputs = _process(family, processor, text, arrays, media)
+    inputs = model_inputs(model, processor, scene.image, PROMPT)
     h, w = scene.image.shape[:2]
     grid = exp.views[0].grid
     cam, tam = (exp.maps(eci=e, filter=f).image.float().numpy() for e, f in ((False, False), (True, True)))

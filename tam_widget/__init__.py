@@ -13,7 +13,7 @@ teaching model. Everything else lives in the subpackages (``core``, ``methods``,
 from .core import VisionLayout, compute_tam
 from .core.eagle_search import eagle_search
 from .diagnosis import diagnose
-from .explainer import explain, explain_inputs
+from .explainer import explain, explain_inputs, model_inputs
 from .explanation import Explanation
 from .families import FAMILIES
 from .runtime.media import Video
@@ -33,4 +33,5 @@ __all__ = [
     "eagle_search",
     "explain",
     "explain_inputs",
+    "model_inputs",
 ]

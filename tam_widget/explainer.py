@@ -75,9 +75,7 @@ def explain(
     _numbers(max_new_tokens, top_k, kernel, reference_quirks)
     arguments.generate_options_check(answer, generate_kwargs)
     arrays, media = as_media(images_or_video)
-    family.check_video(media)
-    text, templated = build_text(family, processor, prompt, media, chat_template)
-    inputs = _process(family, processor, text, arrays, media)
+    inputs, templated = _prepared(family, processor, prompt, arrays, media, chat_template)
     return explain_inputs(
         model,
         processor,
@@ -96,6 +94,28 @@ def explain(
         progress=progress,
         **generate_kwargs,
     )
+
+
+def model_inputs(
+    model: Any, processor: Any, images_or_video: Any, prompt: str, *, chat_template: bool | None = None
+) -> Any:
+    """The processor's inputs (batch 1, on the CPU) for ``prompt`` about ``images_or_video``, laid out
+    exactly as :func:`explain` lays them out: what :func:`explain_inputs` and
+    :func:`~tam_widget.runtime.scoring.make_scorer` take. The arguments are :func:`explain`'s."""
+    arguments.unwrap_check(model)
+    family = family_for(model)
+    arguments.prompt_check(prompt, arguments.processor_check(processor))
+    arrays, media = as_media(images_or_video)
+    return _prepared(family, processor, prompt, arrays, media, chat_template)[0]
+
+
+def _prepared(
+    family: Family, processor: Any, prompt: str, arrays: list[Any], media: Media, chat_template: bool | None
+) -> tuple[Any, bool]:
+    """``(the processor's inputs, whether the chat template wrapped the prompt)``."""
+    family.check_video(media)
+    text, templated = build_text(family, processor, prompt, media, chat_template)
+    return _process(family, processor, text, arrays, media), templated
 
 
 def _process(family: Family, processor: Any, text: str, arrays: list[Any], media: Media) -> Any:

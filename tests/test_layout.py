@@ -19,6 +19,7 @@ FOLDERS = ["core", "methods", "runtime", "families", "display", "evaluation", "d
 PUBLIC = {
     "explain",
     "explain_inputs",
+    "model_inputs",
     "Explanation",
     "Video",
     "compute_tam",

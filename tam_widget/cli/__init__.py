@@ -3,6 +3,9 @@
 - ``demo [--out FILE.html] [--seed N] [--model teaching|random]`` (:mod:`.demo`): the shipped
   teaching model captions a fresh synthetic scene; the explanation is written as the interactive
   page (one self-contained HTML file) and its path printed.
+- ``eval --dataset SPEC --out DIR [--model teaching|PATH] [--methods tam,cam,...] [--limit N]``
+  (:mod:`.eval`): explanations scored over a dataset with the papers' metrics; resumable, and
+  sharded over processes under ``accelerate launch``.
 - ``parity [--golden DIR]`` (:mod:`.parity`): TAM on the reference's golden cases (or a synthetic
   case), parity with the reference, and one map drawn in the terminal.
 
@@ -16,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from . import demo, parity
+from . import eval as eval_
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="tam-widget", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (demo, parity):
+    for command in (demo, parity, eval_):
         command.add_parser(sub)
     try:
         args = parser.parse_args(argv)
