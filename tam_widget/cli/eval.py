@@ -31,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--methods", default="tam,cam", help=f"comma-separated, among {','.join(EVAL_METHODS)}")
     p.add_argument("--limit", type=_positive, help="score only the first N samples")
     p.add_argument("--out", required=True, help="the run's folder (created; a rerun resumes it)")
+    p.add_argument("--prompt", help="ask every sample this instead of the dataset's prompt (the reference's)")
     p.add_argument("--steps", type=_count, default=64, help="faithfulness rates i/STEPS (default 64; 0 skips it)")
     p.add_argument("--max-new-tokens", type=_positive, default=256, help="answer length (default 256, the reference's)")
     p.add_argument("--eagle-division", type=_positive, default=64, help="EAGLE's number of regions (default 64)")
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
     model, processor, name = load(args)
     eagle = {"division": args.eagle_division, "variant": args.eagle_variant}
-    settings = Settings(args.max_new_tokens, args.steps, eagle, args.batch_size)
+    settings = Settings(args.max_new_tokens, args.steps, eagle, args.batch_size, args.prompt)
     summary = evaluate(
         model,
         processor,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ def _explained(model: Any, processor: Any, sample: Sample, method: EvalMethod, t
     from ..explainer import explain
 
     image = sample.image()
+    if settings.prompt is not None:
+        sample = replace(sample, prompt=settings.prompt)
     exp = explain(model, processor, image, sample.prompt, max_new_tokens=settings.max_new_tokens, progress=False)
     if method.black_box:
         answer = exp.token_ids[exp.answer_start :]

@@ -97,6 +97,10 @@ def check_settings(settings: Settings) -> Settings:
     params.integer("steps", settings.steps, 0, 1024, " Use 0 to skip faithfulness, 64 as EAGLE.")
     if settings.batch_size is not None:
         params.integer("batch_size", settings.batch_size, 1, None, " Pass None to size it from free memory.")
+    if settings.prompt is not None and (not isinstance(settings.prompt, str) or not settings.prompt.strip()):
+        raise ValueError(
+            f"settings.prompt must be a non-empty string or None (the dataset's), got {settings.prompt!r}."
+        )
     if not isinstance(settings.eagle, dict):
         raise TypeError(f"settings.eagle must be a dict of EAGLE's options, got {type(settings.eagle).__name__}.")
     return settings
@@ -161,7 +165,7 @@ def _score_share(
                 continue
             ctx = context(model, processor, sample, settings, tagger)
             for method in pending:
-                append(target, score(ctx, method))
+                append(target, score(ctx, method) | {"rank": shards.rank})
             bar.update(1)
 
 
@@ -180,7 +184,7 @@ def _merge(folder: Path, order: dict[str, int], methods: list[str]) -> list[dict
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for f in [folder / RESULTS, *parts]:
         for row in read(f):
-            seen.setdefault(key(row), row)
+            seen[key(row)] = row  # a pair scored twice (a rerun of an interrupted merge) keeps its latest row
     rank = {m: i for i, m in enumerate(methods)}
     rows = sorted(
         seen.values(),

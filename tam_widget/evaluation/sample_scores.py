@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,7 @@ class Settings:
     steps: int = 64  # faithfulness rates i/steps; 0 skips faithfulness
     eagle: Mapping[str, Any] = field(default_factory=dict)  # EAGLE's options (division, variant, ...)
     batch_size: int | None = None  # images per forward when scoring (None: from free memory)
+    prompt: str | None = None  # asked of every sample instead of the dataset's own prompt
 
 
 @dataclass
@@ -81,6 +82,8 @@ def dataset_tagger(tags: Mapping[str, str]) -> Tagger:
 def context(model: Any, processor: Any, sample: Sample, settings: Settings, tagger: Tagger) -> Context:
     """Explain ``sample`` once (greedy, ``settings.max_new_tokens``) and analyse its answer's words."""
     image = sample.image()
+    if settings.prompt is not None:
+        sample = replace(sample, prompt=settings.prompt)
     exp = explain(model, processor, image, sample.prompt, max_new_tokens=settings.max_new_tokens, progress=False)
     words = answer_words(processor.tokenizer, exp.token_ids[exp.answer_start :])
     mask = sample.mask()

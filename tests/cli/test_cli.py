@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tam_widget.cli import demo, main, parity
+from tam_widget.cli import eval as eval_
 from tam_widget.testing.golden import golden_dir
 
 
@@ -22,6 +23,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(demo, "demo_explanation", refuse)
     monkeypatch.setattr(demo, "random_model_explanation", refuse)
+    monkeypatch.setattr(eval_, "load", refuse)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -51,6 +53,21 @@ BAD = {
     "golden folder empty": (["parity", "--golden", "{tmp}"], "--golden '{tmp}' holds no *.npz golden cases"),
     "golden is a file": (["parity", "--golden", "{tmp}/a-file"], "--golden '{tmp}/a-file' is not a folder"),
     "parity seed -5": (["parity", "--seed", "-5"], "argument --seed: seed must be an integer"),
+    "eval: unknown dataset": (["eval", "--dataset", "imagenet", "--out", "{tmp}/r"], "scenes"),
+    "eval: coco folder missing": (["eval", "--dataset", "coco:/no/such/dir", "--out", "{tmp}/r"], "/no/such/dir"),
+    "eval: unknown method": (["eval", "--dataset", "scenes", "--methods", "tam,lime", "--out", "{tmp}/r"], "lime"),
+    "eval: model not a folder": (
+        ["eval", "--dataset", "scenes", "--model", "/no/model", "--out", "{tmp}/r"],
+        "not 'teaching' and not a checkpoint folder",
+    ),
+    "eval: out is a file": (["eval", "--dataset", "scenes", "--out", "{tmp}/a-file"], "is a file; give a folder"),
+    "eval: out under a missing folder": (["eval", "--dataset", "scenes", "--out", "{tmp}/no/r"], "does not exist"),
+    "eval: limit 0": (["eval", "--dataset", "scenes", "--limit", "0", "--out", "{tmp}/r"], "expected an integer >= 1"),
+    "eval: steps -1": (
+        ["eval", "--dataset", "scenes", "--steps", "-1", "--out", "{tmp}/r"],
+        "expected an integer >= 0",
+    ),
+    "eval: no out": (["eval", "--dataset", "scenes"], "the following arguments are required: --out"),
     "unknown command": (["explain"], "argument command: invalid choice: 'explain'"),
     "no command": ([], "the following arguments are required: command"),
 }

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tam_widget.evaluation.answer_words import answer_words, word_level
-from tam_widget.evaluation.datasets import scenes_dataset
+from tam_widget.evaluation.datasets import open_dataset, scenes_dataset, write_coco
 from tam_widget.evaluation.datasets.base import Dataset
 from tam_widget.evaluation.eval_methods import eval_methods
 from tam_widget.evaluation.plausibility import SampleScores, aggregate
@@ -21,7 +21,7 @@ from tam_widget.evaluation.records import RESULTS, append, read, write_all
 from tam_widget.evaluation.runner import evaluate
 from tam_widget.evaluation.sample_scores import Settings
 from tam_widget.evaluation.summary import method_figures, summarise, table
-from tam_widget.teaching import demo_model
+from tam_widget.teaching import PROMPT, demo_model
 from tam_widget.testing.toy import make_tokenizer
 
 
@@ -157,3 +157,19 @@ def test_evaluate_refuses_two_samples_with_one_id(teaching: tuple[Any, Any], tmp
     with pytest.raises(ValueError, match="share the id"):
         evaluate(model, processor, Dataset("twice", [one, one]), "tam", tmp_path)
     np.testing.assert_array_equal(one.image(), scenes_dataset(1)[0].image())
+
+
+@pytest.mark.slow
+def test_the_scenes_written_in_the_coco_layout_run_through_the_coco_reader(
+    teaching: tuple[Any, Any], tmp_path: Path
+) -> None:
+    model, processor = teaching
+    folder = write_coco(scenes_dataset(2), tmp_path / "coco")
+    data = open_dataset(f"coco:{folder}")
+    settings = Settings(max_new_tokens=40, steps=0, prompt=PROMPT)  # the teaching model's words
+    summary = evaluate(model, processor, data, "tam", tmp_path / "run", settings=settings, report=False)
+    rows = list(read(tmp_path / "run" / RESULTS))
+    assert [r["sample"] for r in rows] == [s.id for s in data]
+    assert all(r["metrics"]["insertion_auc"] is None for r in rows)  # steps 0: no faithfulness
+    assert summary["dataset"] == data.name and summary["methods"]["tam"]["n_samples"] == 2
+    assert all(len(r["metrics"]["rouge_l"]) == 1 for r in rows)  # scored against the written captions

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.slow
 
 LIMIT = 16
 ARGS = ["eval", "--dataset", "scenes", "--limit", str(LIMIT), "--methods", "tam,cam", "--steps", "2", "--quiet"]
-ACCELERATE = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2"]
+# torchrun through Accelerate: two CPU processes over gloo (its --cpu launcher starts only one)
+ACCELERATE = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
 ACCELERATE += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
 
 
@@ -59,6 +60,7 @@ def test_two_processes_under_accelerate_give_the_one_process_summary(one_process
     assert len(pairs) == 2 * LIMIT and set(pairs.values()) == {1}  # each (sample, method) exactly once
     assert not list(out.glob("results.rank-*.jsonl"))  # rank 0 merged the ranks' files
     rows = list(read(out / RESULTS))
+    assert {r["rank"] for r in rows} == {0, 1} and {r["rank"] for r in read(one_process / RESULTS)} == {0}
     assert [r["sample"] for r in rows] == [r["sample"] for r in read(one_process / RESULTS)]  # dataset order
 
 
