@@ -8,7 +8,8 @@ built from configs (no download):
 - ``tiny``: hidden 64, 2 layers, a 112x84 image, 16 new tokens;
 - ``mid``: hidden 1,024, 8 layers, vocabulary 151,936 (Qwen2-VL's), a 448x448 image
   (256 vision tokens), 64 new tokens, on the CPU;
-- ``gpu``: hidden 2,048, 16 layers, bfloat16, a 896x896 image, 128 new tokens (only where CUDA is).
+- ``gpu``: hidden 2,048, 16 layers, bfloat16, a 896x896 image, 128 new tokens (only where CUDA is);
+- ``mid-layers``: the mid case explained with ``layers="all"`` (maps at all 8 layers, one pass).
 
     python benchmarks/bench_explain.py           # tiny + mid (+ gpu where CUDA is available)
     python benchmarks/bench_explain.py --quick   # tiny + a shorter mid (< 1 minute)
@@ -62,6 +63,8 @@ CASES: dict[str, dict[str, Any]] = {
     "tiny": {"size": {}, "image": (84, 112), "new": 16},
     "mid": {"size": MID, "image": (448, 448), "new": 64},
     "mid-quick": {"size": MID, "image": (448, 448), "new": 24},
+    "mid-layers": {"size": MID, "image": (448, 448), "new": 64, "layers": "all"},
+    "mid-quick-layers": {"size": MID, "image": (448, 448), "new": 24, "layers": "all"},
     "gpu": {
         "size": {**MID, "hidden": 2048, "layers": 16, "vision_width": 512, "vision_depth": 8, "intermediate": 5632},
         "image": (896, 896),
@@ -89,7 +92,7 @@ def setup(name: str) -> tuple[Callable[[], object], Callable[[], object]]:
             return model.generate(**inputs, max_new_tokens=new, min_new_tokens=new, do_sample=False)
 
     def explained() -> object:
-        return explain(model, processor, img, PROMPT, max_new_tokens=new, min_new_tokens=new)
+        return explain(model, processor, img, PROMPT, max_new_tokens=new, min_new_tokens=new, layers=case.get("layers"))
 
     return plain, explained
 
@@ -177,7 +180,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, CUDA: {torch.cuda.is_available()}")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: no CUDA device is available to this torch")
-    names = ["tiny", "mid-quick"] if args.quick else ["tiny", "mid"]
+    names = ["tiny", "mid-quick", "mid-quick-layers"] if args.quick else ["tiny", "mid", "mid-layers"]
     if args.device == "cuda":
         names = ["gpu"]
     elif args.device is None and torch.cuda.is_available() and not args.quick:
@@ -190,6 +193,10 @@ def main() -> None:
     summary["cases"] = list(rows.values())
     if "gpu" in rows:
         summary["gpu_overhead_ratio"] = rows["gpu"]["overhead_ratio"]
+    layered = rows.get("mid-quick-layers" if args.quick else "mid-layers")
+    if layered is not None:
+        summary["layers_all_overhead_ratio"] = layered["overhead_ratio"]
+        summary["layers_all_memory_ratio"] = layered["memory_overhead_ratio"]
     print(json.dumps(summary))
 
 

@@ -164,3 +164,24 @@ def explained_positions(tokens: Any, texts: Sequence[str], words: Sequence[int],
     if bad:
         raise ValueError(f"tokens {bad} are outside the answer's {n} tokens (indices 0 … {n - 1}, or negative).")
     return sorted({L0 + (t % n) for t in tokens})
+
+
+def layers_check(layers: Any, n_layers: int) -> list[int]:
+    """``layers``: ``None`` (the last layer only), ``"all"``, or decoder layer indices (negative from
+    the end). Returns the kept layers other than the last (whose maps are always computed), sorted."""
+    if layers is None:
+        return []
+    if isinstance(layers, str):
+        if layers != "all":
+            raise ValueError(f"layers must be None, 'all' or a list of layer indices, got {layers!r}.")
+        return list(range(n_layers - 1))
+    items = [layers] if not isinstance(layers, Sequence) else list(layers)
+    if not items or any(isinstance(i, bool) or not isinstance(i, int) for i in items):
+        raise TypeError(f"layers must be None, 'all' or a list of decoder layer indices, got {layers!r}.")
+    bad = [i for i in items if not -n_layers <= i < n_layers]
+    if bad:
+        raise ValueError(
+            f"layers {bad} are outside this model's {n_layers} decoder layers: use indices in "
+            f"[{-n_layers}, {n_layers - 1}] (negative from the end), or 'all'."
+        )
+    return sorted({i % n_layers for i in items} - {n_layers - 1})

@@ -23,8 +23,9 @@ from .families import Family, family_for
 from .families.base import Media, View
 from .methods import Captured
 from .runtime import passes
-from .runtime.capture import lm_head
+from .runtime.capture import decoder_layers, lm_head
 from .runtime.media import as_media, to_pil
+from .runtime.memory import check_layers_fit
 from .runtime.prompt import build_text, decode1, locate_prompt, special_ids, vision_token_ids
 from .runtime.scoring import make_scorer
 from .runtime.text import token_texts, word_ids
@@ -40,6 +41,7 @@ def explain(
     method: str | Sequence[str] = "tam",
     tokens: int | str | Sequence[int] | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    layers: str | Sequence[int] | None = None,
     max_new_tokens: int = 64,
     chat_template: bool | None = None,
     top_k: int = 3,
@@ -65,7 +67,11 @@ def explain(
     ``explained_ids``: one token id per explained position, read there instead
     (``options={"eagle": {"explained_ids": [blue_id]}}`` with ``tokens=[1]``: how likely "blue"
     is where the answer says "red", as a hallucination diagnosis explains it). ``progress``: a bar
-    over EAGLE's search. Other keywords go to ``model.generate`` (greedy by default).
+    over EAGLE's search. ``layers``: TAM's maps at other decoder layers too (the logit lens: each
+    kept layer's output through the model's final norm, then the same core), ``"all"`` or a list of
+    indices; captured in the same single pass, read with ``exp.maps(layer=i)``. Each extra layer costs
+    its ``(L, c)`` states and a ``(T, n_v)`` result (see ``tam_widget.runtime.memory``); a request that
+    would not fit is refused before the pass. Other keywords go to ``model.generate`` (greedy by default).
     """
     arguments.unwrap_check(model)
     family = family_for(model)
@@ -87,6 +93,7 @@ def explain(
         method=method,
         tokens=tokens,
         options=options,
+        layers=layers,
         max_new_tokens=max_new_tokens,
         top_k=top_k,
         reference_quirks=reference_quirks,
@@ -159,6 +166,7 @@ def explain_inputs(
     method: str | Sequence[str] = "tam",
     tokens: int | str | Sequence[int] | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    layers: str | Sequence[int] | None = None,
     max_new_tokens: int = 64,
     top_k: int = 3,
     reference_quirks: bool = True,
@@ -179,6 +187,10 @@ def explain_inputs(
     chosen = method_runs.method_list(method)
     method_options = method_runs.options_check(options, chosen)
     tokens = arguments.tokens_check(tokens)
+    n_layers = len(decoder_layers(model)) if layers is not None else None
+    extra = arguments.layers_check(layers, n_layers) if n_layers is not None else []
+    if layers is not None and "tam" not in [m.name for m in chosen]:
+        raise ValueError("layers= reads TAM's maps at other layers: include 'tam' in method.")
     progress = params.flag("progress", progress)
     tokenizer = arguments.processor_check(processor)
     max_new_tokens, top_k, kernel, reference_quirks = _numbers(max_new_tokens, top_k, kernel, reference_quirks)
@@ -205,6 +217,9 @@ def explain_inputs(
             arguments.has_image_tokens(ids0, vision_token_ids(model.config))
         raise
     layout = VisionLayout.from_grids([p for v in views for p in v.positions], [v.grid for v in views])
+    if extra:  # at most L positions, and at most L items (prompt words and answer tokens)
+        L = ids0.numel() + (max_new_tokens if answer is None else len(passes.answer_token_ids(tokenizer, answer)))
+        check_layers_fit(len(extra), L, weight.shape[1], weight.element_size(), L, layout.n_tokens, weight.device)
     run = passes.run(
         model,
         family,
@@ -215,6 +230,7 @@ def explain_inputs(
         top_k=top_k,
         generate_kwargs=generate_kwargs,
         reference_quirks=reference_quirks,
+        layers=extra,
     )
     seq_ids = run.sequence.tolist()
     L0 = ids0.numel()
@@ -231,6 +247,8 @@ def explain_inputs(
         images=images,
         # the answer's own tokens too: item P's class is the token before the answer (reference quirk)
         candidates=torch.cat([run.top_ids.reshape(-1), torch.tensor(seq_ids[L0:], dtype=torch.long)]),
+        layer_hidden=run.layer_hidden,
+        n_layers=n_layers,
     )
     explained = arguments.explained_positions(tokens, texts, word_ids(texts, special), L0)
     captured = replace(captured, explained_positions=explained)
@@ -272,6 +290,7 @@ def explain_inputs(
             "reference_quirks": reference_quirks,
             "timings_s": {"pass": round(run.seconds, 4), **seconds},
             "stopped": run.stopped,
+            "layers": [*extra, n_layers - 1] if n_layers is not None else None,
             "was_training": run.was_training,
         },
     )

@@ -94,16 +94,27 @@ class Explanation:
 
     # -- maps -------------------------------------------------------------------------------
 
-    def maps(self, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True) -> TAMMaps:
-        """All items' normalised TAM maps (see :meth:`TAMResult.maps`), computed on the result's device."""
-        return self.tam.maps(eci_scale, eci=eci, filter=filter)
+    def maps(
+        self, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True, layer: int | None = None
+    ) -> TAMMaps:
+        """All items' normalised TAM maps (see :meth:`TAMResult.maps`), computed on the result's device.
+        ``layer``: a decoder layer kept by ``explain(..., layers=...)`` (None: the last, as published)."""
+        return self.tam.at_layer(layer).maps(eci_scale, eci=eci, filter=filter)
+
+    @property
+    def layers(self) -> list[int]:
+        """The decoder layers whose maps this explanation holds (the last only, unless ``layers=`` asked)."""
+        tam = self.results.get("tam")
+        if tam is None or tam.n_layers is None:
+            return []
+        return [*sorted(tam.layers), tam.n_layers - 1]
 
     def view_maps(
-        self, item: int, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True
+        self, item: int, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True, layer: int | None = None
     ) -> list[np.ndarray]:
         """One float map per view for ``item``: ``(h, w)``, or ``(t, h, w)`` for a video view."""
         item = params.item("item", item, len(self.item_positions))
-        return self._per_view(self.maps(eci_scale, eci=eci, filter=filter).image[item])
+        return self._per_view(self.maps(eci_scale, eci=eci, filter=filter, layer=layer).image[item])
 
     def class_map(
         self, item: int, token: int | str, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True

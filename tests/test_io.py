@@ -5,6 +5,7 @@ that exhausts memory); a missing one is a ``FileNotFoundError``."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -303,3 +304,41 @@ def test_format_1_files_are_checked_too(exp: Explanation, tmp_path: Path) -> Non
         )
     with pytest.raises(ValueError, match=r"\['tam.R'\] are missing"):
         Explanation.load(write(tmp_path / "r.safetensors", header, {k: v for k, v in tensors.items() if k != "R"}))
+
+
+@pytest.fixture(scope="module")
+def layered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    fx = FIXTURES["qwen2_vl"]()
+    exp = explain(fx.model, fx.processor, fx.images, fx.prompt, answer="a cat", layers="all")
+    return exp.save(tmp_path_factory.mktemp("io") / "layered.safetensors")
+
+
+def _layers(value: Any) -> Callable[[Header, Tensors], None]:
+    def corrupt(h: Header, t: Tensors) -> None:
+        h["methods"]["tam"]["layers"] = value
+
+    return corrupt
+
+
+def _layer_tensor(h: Header, t: Tensors) -> None:
+    t["tam.layer0.A"] = t["tam.layer0.A"][:, :-1]
+
+
+LAYERED = {
+    "layer index at the last layer": (_layers([0, 1]), "below the last"),
+    "repeated layer": (_layers([0, 0]), "distinct layer indices"),
+    "layer index not an int": (_layers(["0"]), "distinct layer indices"),
+    "layer tensor of the wrong shape": (_layer_tensor, "layer 0: tensor 'tam.layer0.A' has shape"),
+    "layer tensor missing": (drop("tam.layer0.R"), "layer 0: tensor(s) ['tam.layer0.R'] are missing"),
+}
+
+
+@pytest.mark.parametrize(("corrupt", "fragment"), list(LAYERED.values()), ids=list(LAYERED))
+def test_a_corrupted_layer_is_refused_naming_it(
+    layered: Path, tmp_path: Path, corrupt: Callable[[Header, Tensors], None], fragment: str
+) -> None:
+    header, tensors = parts(layered)
+    assert header["methods"]["tam"]["layers"] == [0] and header["methods"]["tam"]["n_layers"] == 2
+    corrupt(header, tensors)
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        Explanation.load(write(tmp_path / "bad.safetensors", header, tensors))

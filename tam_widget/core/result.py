@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import torch
@@ -52,6 +52,27 @@ class TAMResult:
     n_answer: int
     kernel: int = 3
     candidates: CandidateSet | None = None  # other classes' maps (top-k candidates), see class_maps
+    layers: dict[int, TAMResult] = field(default_factory=dict)  # earlier decoder layers' results (logit lens)
+    n_layers: int | None = None  # the decoder's layer count (this result is the last layer's), when layers were kept
+
+    def at_layer(self, layer: int | None) -> TAMResult:
+        """The result at decoder layer ``layer`` (``None`` or the last layer: this one; negative counts
+        from the end); a ValueError lists the layers this explanation kept."""
+        if layer is None:
+            return self
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
+            raise TypeError(f"layer must be an integer layer index or None, got {layer!r}.")
+        last = self.n_layers - 1 if self.n_layers is not None else None
+        index = int(layer) + self.n_layers if layer < 0 and self.n_layers is not None else int(layer)
+        if index == last or (last is None and layer == -1):
+            return self
+        if index in self.layers:
+            return self.layers[index]
+        kept = [*sorted(self.layers), *([last] if last is not None else [])]
+        raise ValueError(
+            f"layer {layer} was not kept: this explanation has layers {kept or ['the last']}. "
+            "Explain with layers='all' (or a list of layer indices) to keep more."
+        )
 
     @property
     def n_items(self) -> int:
@@ -132,6 +153,8 @@ class TAMResult:
         }
         if self.candidates is not None:
             moved["candidates"] = self.candidates.to(device)
+        if self.layers:
+            moved["layers"] = {i: r.to(device) for i, r in self.layers.items()}
         return replace(self, **moved)  # type: ignore[arg-type]
 
     def reference_relevance(self, item: int) -> torch.Tensor:

@@ -9,8 +9,8 @@ file format and the wire stay the same whichever methods ran.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -37,6 +37,8 @@ class Captured:
     score: Scorer | None = None  # black-box methods: probabilities of the explained tokens
     candidates: torch.Tensor | None = None  # token ids whose maps to keep too: the top-k of every answer step
     explained_positions: Sequence[int] | None = None  # black-box methods: the positions ``score`` reads
+    layer_hidden: Mapping[int, torch.Tensor] = field(default_factory=dict)  # (L, c) per extra layer, normed
+    n_layers: int | None = None  # the decoder's layer count, when layers were captured
 
 
 @runtime_checkable

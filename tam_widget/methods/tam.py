@@ -3,6 +3,7 @@ and a rank Gaussian filter, for every explained item at once (:func:`tam_widget.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,25 +33,39 @@ class TAM(Method):
         """:func:`~tam_widget.core.compute_tam` on the run's hidden states (``reference_quirks``, ``kernel``)."""
         if options:
             raise TypeError(f"TAM takes reference_quirks and kernel, not {sorted(options)}.")
-        with torch.no_grad():
-            return compute_tam(
-                captured.hidden,
-                captured.lm_head,
-                captured.token_ids,
-                captured.layout,
-                list(captured.prompt_positions),
-                captured.answer_start,
-                lm_head_bias=captured.lm_head_bias,
-                reference_quirks=reference_quirks,
-                kernel=kernel,
-                candidates=captured.candidates,
-            )
+
+        def at(hidden: torch.Tensor, candidates: torch.Tensor | None) -> TAMResult:
+            with torch.no_grad():
+                return compute_tam(
+                    hidden,
+                    captured.lm_head,
+                    captured.token_ids,
+                    captured.layout,
+                    list(captured.prompt_positions),
+                    captured.answer_start,
+                    lm_head_bias=captured.lm_head_bias,
+                    reference_quirks=reference_quirks,
+                    kernel=kernel,
+                    candidates=candidates,
+                )
+
+        result = at(captured.hidden, captured.candidates)
+        if not captured.layer_hidden:
+            return result
+        # the logit lens: the same core on each kept layer's normed states (the candidates stay the last layer's)
+        layers = {i: at(h, None) for i, h in sorted(captured.layer_hidden.items())}
+        return replace(result, layers=layers, n_layers=captured.n_layers)
 
     def to_state(self, result: TAMResult) -> tuple[dict[str, torch.Tensor], JSON]:
         tensors = {k: getattr(result, k) for k in STATE}
         if result.candidates is not None:
             tensors |= {k: getattr(result.candidates, f) for k, f in CANDIDATES.items()}
-        return tensors, {"n_prompt": result.n_prompt, "n_answer": result.n_answer, "kernel": result.kernel}
+        for i, layer in result.layers.items():  # earlier layers: their own state under layer<i>.
+            tensors |= {f"layer{i}.{k}": getattr(layer, k) for k in STATE}
+        header: JSON = {"n_prompt": result.n_prompt, "n_answer": result.n_answer, "kernel": result.kernel}
+        if result.layers:
+            header |= {"layers": sorted(result.layers), "n_layers": result.n_layers}
+        return tensors, header
 
     def check_state(self, tensors: dict[str, torch.Tensor], header: JSON, layout: VisionLayout) -> None:
         """Refuse a saved state that :meth:`from_state` cannot turn into a correct result (``ValueError``).
@@ -112,12 +127,33 @@ class TAM(Method):
         if int(tensors["classes"].min()) < 0 or int(tensors["token_ids"].min()) < 0:
             raise ValueError("tensors 'tam.classes' and 'tam.token_ids' hold token ids, which cannot be negative.")
         _check_candidates(tensors, n_items, n_v)
+        self._check_layers(tensors, header, layout)
+
+    def _check_layers(self, tensors: dict[str, torch.Tensor], header: JSON, layout: VisionLayout) -> None:
+        """Earlier layers' states (``layers``, ``n_layers`` in the header): each checked as a result of its own."""
+        layers, n_layers = header.get("layers", []), header.get("n_layers")
+        if not layers:
+            return
+        last = n_layers - 1 if isinstance(n_layers, int) and not isinstance(n_layers, bool) and n_layers > 0 else 0
+        if not isinstance(layers, list) or not all(_index(i, last) for i in layers) or len(set(layers)) != len(layers):
+            raise ValueError(
+                f"fields 'methods.tam.layers' {layers!r} must be distinct layer indices below the last of "
+                f"'methods.tam.n_layers' {n_layers!r}."
+            )
+        core = {k: header[k] for k in ("n_prompt", "n_answer", "kernel")}
+        for i in layers:
+            try:
+                self.check_state(_layer_state(tensors, i), core, layout)
+            except ValueError as e:
+                raise ValueError(f"layer {i}: {e}".replace("'tam.", f"'tam.layer{i}.")) from e
 
     def from_state(self, tensors: dict[str, torch.Tensor], header: JSON, layout: VisionLayout) -> TAMResult:
         """The result saved by :meth:`to_state`, after :meth:`check_state` (``ValueError`` when it refuses)."""
         self.check_state(tensors, header, layout)
         held = all(k in tensors for k in CANDIDATES)
         candidates = CandidateSet(**{f: tensors[k] for k, f in CANDIDATES.items()}) if held else None
+        core = {k: header[k] for k in ("n_prompt", "n_answer", "kernel")}
+        layers = {i: self.from_state(_layer_state(tensors, i), core, layout) for i in header.get("layers", [])}
         return TAMResult(
             **{k: tensors[k] for k in STATE},
             candidates=candidates,
@@ -125,6 +161,8 @@ class TAM(Method):
             n_prompt=int(header["n_prompt"]),
             n_answer=int(header["n_answer"]),
             kernel=int(header["kernel"]),
+            layers=layers,
+            n_layers=int(header["n_layers"]) if layers else None,
         )
 
     def wire_arrays(self, result: TAMResult, exp: Any = None) -> tuple[dict[str, np.ndarray], JSON]:
@@ -179,3 +217,13 @@ def _check_candidates(tensors: dict[str, torch.Tensor], n_items: int, n_v: int) 
             )
         if not bool(torch.isfinite(arr).all()):
             raise ValueError(f"tensor 'tam.{key}' holds NaN or infinite values.")
+
+
+def _layer_state(tensors: dict[str, torch.Tensor], layer: int) -> dict[str, torch.Tensor]:
+    """Layer ``layer``'s tensors (saved under ``layer<i>.``) under their plain names."""
+    prefix = f"layer{layer}."
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _index(value: Any, below: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < below

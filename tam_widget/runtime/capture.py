@@ -8,11 +8,17 @@ in ``generate`` the token chosen at step ``i`` is only known when step ``i + 1``
 the last row (one vocabulary-sized row, never more) waits for it; a third, pre-forward hook on the
 model reads that token from the next step's ``input_ids``. :class:`Capture` owns the hooks and
 removes them on exit, also when generation raises.
+
+With ``layers`` (the logit lens), one more forward hook per chosen decoder layer keeps that layer's
+output in the same pass; :meth:`Capture.layer_hidden` passes it through the model's own final norm,
+so each layer's states are read as the LM head reads the last one's.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -36,6 +42,19 @@ def final_norm(model: Any) -> nn.Module:
     )
 
 
+def decoder_layers(model: Any) -> nn.ModuleList:
+    """The decoder's layers (``model.get_decoder().layers``), or a ValueError naming what was looked for."""
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
+    for holder in (decoder, getattr(decoder, "model", None)):
+        layers = getattr(holder, "layers", None) if holder is not None else None
+        if isinstance(layers, nn.ModuleList) and len(layers) > 0:
+            return layers
+    raise ValueError(
+        f"Could not find the decoder layers of {type(model).__name__} (looked for `layers` on model.get_decoder()): "
+        "maps across layers need them."
+    )
+
+
 def lm_head(model: Any) -> nn.Module:
     """The model's LM head (``get_output_embeddings()``), or a ValueError that says which class to load."""
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
@@ -51,9 +70,11 @@ def lm_head(model: Any) -> nn.Module:
 class Capture:
     """Context manager: ``with Capture(model) as cap: model.generate(...)``; then ``cap.hidden()``."""
 
-    def __init__(self, model: Any, top_k: int = 3, softcap: float | None = None) -> None:
+    def __init__(self, model: Any, top_k: int = 3, softcap: float | None = None, layers: Sequence[int] = ()) -> None:
         self.model = model
         self.norm = final_norm(model)
+        self.layers = sorted(set(layers))  # decoder layers whose outputs are kept too (not the last)
+        self.layer_chunks: dict[int, list[torch.Tensor]] = {i: [] for i in self.layers}
         self.head = lm_head(model)
         self.top_k = top_k
         self.softcap = softcap
@@ -73,6 +94,8 @@ class Capture:
         ]
         if isinstance(self.model, nn.Module):
             self._handles.append(self.model.register_forward_pre_hook(self._on_call, with_kwargs=True))
+        blocks = decoder_layers(self.model) if self.layers else nn.ModuleList()
+        self._handles += [blocks[i].register_forward_hook(partial(self._on_layer, i)) for i in self.layers]
         return self
 
     def __exit__(
@@ -94,6 +117,10 @@ class Capture:
                 "explains one sequence at a time: use batch size 1, num_beams=1 and num_return_sequences=1."
             )
         self.chunks.append(out[0].detach())
+
+    def _on_layer(self, layer: int, module: nn.Module, args: Any, output: Any) -> None:
+        out = output[0] if isinstance(output, tuple) else output
+        self.layer_chunks[layer].append(out[0].detach())
 
     def _on_head(self, module: nn.Module, args: Any, output: Any) -> None:
         logits = output[0] if isinstance(output, tuple) else output
@@ -134,6 +161,16 @@ class Capture:
         if not self.chunks:
             raise RuntimeError("The model never called its final norm: nothing was captured.")
         return torch.cat(self.chunks, dim=0)
+
+    def layer_hidden(self) -> dict[int, torch.Tensor]:
+        """``{layer: (n, c)}``: each kept layer's output after the final norm, in sequence order."""
+        out = {}
+        with torch.inference_mode():
+            for layer, chunks in self.layer_chunks.items():
+                states = torch.cat(chunks, dim=0)
+                out[layer] = self.norm(states[None])[0].detach()
+                chunks.clear()  # the normed copy replaces the raw one: one (n, c) per layer at a time
+        return out
 
     def top(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(probs, ids)``, each ``(n, k)``: one row per head call row kept."""

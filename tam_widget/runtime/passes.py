@@ -19,7 +19,7 @@ import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -41,6 +41,7 @@ class Pass:
     stopped: bool  # generation reached an end-of-sequence token (kept as the last answer token with reference quirks)
     chosen_probs: torch.Tensor  # (N,) float32 on the CPU: the full-vocabulary probability of each answer token
     was_training: bool  # the model was in train mode before the pass (it ran in eval mode, then got its modes back)
+    layer_hidden: dict[int, torch.Tensor] = field(default_factory=dict)  # (L, c) per extra layer, after the final norm
 
 
 def run(
@@ -54,15 +55,17 @@ def run(
     top_k: int,
     generate_kwargs: Mapping[str, Any],
     reference_quirks: bool = True,
+    layers: Sequence[int] = (),
 ) -> Pass:
     """Generate (``answer=None``) or teacher-force ``answer``, capturing every position once.
 
     With ``reference_quirks`` (TAM as published) a generated end-of-sequence token is an answer
     token like any other, as the reference explains it; without, the answer stops before it.
-    Passes on one model take turns (:func:`model_lock`) and run in eval mode.
+    Passes on one model take turns (:func:`model_lock`) and run in eval mode. ``layers``: decoder
+    layers whose outputs are captured too, in the same pass (after the final norm).
     """
     L0 = int(inputs["input_ids"].shape[1])
-    cap = Capture(model, top_k=top_k, softcap=softcap_of(model.config))
+    cap = Capture(model, top_k=top_k, softcap=softcap_of(model.config), layers=layers)
     stopped = False
     with model_lock(model), eval_mode(model) as was_training:
         t0 = time.perf_counter()
@@ -74,11 +77,7 @@ def run(
             seq, n_keep = teacher_force(model, family, inputs, cap, tokenizer, answer)
         seconds = time.perf_counter() - t0
     L = L0 + n_keep
-    hidden = cap.hidden()
-    if hidden.shape[0] >= L:
-        hidden = hidden[:L]
-    else:  # generate never runs the norm on the last token: it is only an item, never a context
-        hidden = torch.cat([hidden, hidden.new_zeros(L - hidden.shape[0], hidden.shape[1])])
+    hidden = _fit(cap.hidden(), L)
     probs, ids = cap.top()
     return Pass(
         sequence=seq[:L],
@@ -90,7 +89,16 @@ def run(
         stopped=stopped,
         chosen_probs=cap.chosen()[:n_keep],
         was_training=was_training,
+        layer_hidden={layer: _fit(h, L) for layer, h in cap.layer_hidden().items()},
     )
+
+
+def _fit(hidden: torch.Tensor, L: int) -> torch.Tensor:
+    """``hidden`` trimmed or zero-padded to ``L`` rows: generate never runs the last token through the
+    model (it is only an item, never a context)."""
+    if hidden.shape[0] >= L:
+        return hidden[:L]
+    return torch.cat([hidden, hidden.new_zeros(L - hidden.shape[0], hidden.shape[1])])
 
 
 _LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -242,6 +242,8 @@ def test_result_to_moves_every_tensor_field() -> None:
             assert before.device.type == "cpu", f"TAMResult.to moved the original's {f.name}"
         else:
             assert after is before, f.name  # the layout (CPU positions by design), counts, kernel
+    layered = replace(res, layers={0: res}, n_layers=2).to("meta")  # an earlier layer's result moves too
+    assert layered.layers[0].A.device.type == "meta" and layered.at_layer(0) is layered.layers[0]
 
 
 @pytest.mark.gpu
