@@ -10,6 +10,7 @@ captured into its result (:mod:`tam_widget.methods`); and everything lands in on
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -29,6 +30,7 @@ from .runtime.memory import check_layers_fit
 from .runtime.prompt import build_text, decode1, locate_prompt, special_ids, vision_token_ids
 from .runtime.scoring import make_scorer
 from .runtime.text import token_texts, word_ids
+from .whatif import Source
 
 
 def explain(
@@ -204,6 +206,7 @@ def explain_inputs(
     head = lm_head(model)
     weight: torch.Tensor = head.weight  # type: ignore[assignment]
     bias = getattr(head, "bias", None)
+    original = inputs  # kept (on its own device) for what_if and continue_with
     inputs = passes.to_device(inputs, weight.device, weight.dtype)
     ids0 = _input_ids(inputs)
     arguments.ids_in_vocabulary(ids0, model)
@@ -263,7 +266,11 @@ def explain_inputs(
 
     common = {"reference_quirks": reference_quirks, "kernel": kernel, "progress": progress}
     results, seconds = method_runs.run_methods(chosen, captured, common, method_options, scorer)
+    again = {"method": [m.name for m in chosen], "tokens": tokens, "options": options, "layers": layers}
+    again |= {"top_k": top_k, "reference_quirks": reference_quirks, "kernel": kernel, "progress": progress}
+    source = Source(weakref.ref(model), processor, original, images, media, prompt, prompt_positions, again)
     return Explanation(
+        source=source,
         results=results,
         method=chosen[0].name,
         token_ids=seq_ids,

@@ -47,6 +47,7 @@ class Explanation:
     meta: dict[str, Any] = field(default_factory=dict)
     method: str = "tam"  # the method shown first
     chosen_probs: np.ndarray | None = None  # (N,) the probability of the token the answer has at each step
+    source: Any = field(default=None, repr=False, compare=False)  # how it was made (whatif.Source), never saved
 
     def __post_init__(self) -> None:
         if self.method not in self.results:
@@ -140,6 +141,30 @@ class Explanation:
         ids = torch.tensor([resolve(self, item, a, "a"), resolve(self, item, b, "b")])
         maps = self.tam.class_maps(item, ids, eci_scale, eci=eci, filter=filter)
         return self._per_view(maps[0] - maps[1])
+
+    # -- what if ----------------------------------------------------------------------------
+
+    def what_if(self, answer: str | list[int], *, model: Any = None, processor: Any = None) -> Explanation:
+        """A new explanation of the same image and prompt, with ``answer`` (a text or token ids)
+        teacher-forced in one pass and every option as before: "what if it had said *this*?".
+        ``model``/``processor``: needed only for an explanation that does not know its model (a
+        loaded one); by default the ones it was explained with."""
+        from .whatif import source_of
+
+        return source_of(self, model, processor).explain(answer)
+
+    def continue_with(
+        self, item: int, token: int | str, *, max_new_tokens: int = 64, model: Any = None, processor: Any = None
+    ) -> Explanation:
+        """The answer up to answer item ``item``, then ``token`` there (an id, or a text among the
+        candidates as :meth:`class_map` reads it), then what the model says next (greedy, at most
+        ``max_new_tokens``), explained: "what if it had said *cat* here and gone on?"."""
+        from .whatif import continue_prefix, source_of
+
+        max_new_tokens = params.max_new_tokens(max_new_tokens)
+        source = source_of(self, model, processor)
+        prefix = continue_prefix(self, item, token)
+        return source.explain(prefix + source.generate_after(prefix, max_new_tokens))
 
     def _per_view(self, image: torch.Tensor) -> list[np.ndarray]:
         """A ``(n_v,)`` map split into one ``(h, w)`` or ``(t, h, w)`` array per view."""
