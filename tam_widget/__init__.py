@@ -10,6 +10,7 @@ teaching model. Everything else lives in the subpackages (``core``, ``methods``,
 ``families``, ``display``, ``evaluation``, ``teaching``, ``testing``, ``cli``).
 """
 
+from .compare import compare
 from .core import VisionLayout, compute_tam
 from .core.eagle_search import eagle_search
 from .diagnosis import diagnose
@@ -27,6 +28,7 @@ __all__ = [
     "Video",
     "VisionLayout",
     "__version__",
+    "compare",
     "compute_tam",
     "demo_model",
     "diagnose",

@@ -28,6 +28,7 @@ PUBLIC = {
     "demo_model",
     "eagle_search",
     "diagnose",
+    "compare",
 }
 
 
