@@ -28,6 +28,8 @@ import { figureSpec, fileName, savePng } from "./views/save";
 import { TokenView } from "./views/tokens";
 import { TokenTooltip, tokenFacts } from "./views/tooltip";
 import { HelpPopover } from "./views/help";
+import { LayerView } from "./views/layers";
+import type { LayerInfo } from "./methods/tam-layers";
 
 /** What a change requires: a new map (and everything), new colours only, or a new composition only. */
 type Redraw = "map" | "colour" | "opacity";
@@ -43,6 +45,7 @@ const REDRAW: Record<SyncedKey, Redraw> = {
   smooth: "colour",
   opacity: "opacity",
   show_original: "opacity",
+  layer: "map",
 };
 
 export type { Snapshot } from "./state/shown";
@@ -67,6 +70,8 @@ export class App {
   private readonly controls: Controls;
   private readonly tooltip: TokenTooltip;
   private readonly help = new HelpPopover();
+  private readonly layerInfo: LayerInfo | null; // TAM's decoder layers (null: the last only)
+  private readonly layers: LayerView;
   private readonly cleanups: (() => void)[] = [];
   private rendered = ""; // the word grouping and method the tokens were built for
 
@@ -79,7 +84,9 @@ export class App {
     this.methods = new MethodSwitch(decode(model.get("_data"), this.meta), this.meta, nv);
     this.unit = new Float32Array(nv);
     this.local = new LocalState(this.meta.views.length);
-    this.writer = new TraitWriter(model, this.meta.items.length, this.methods.names);
+    this.layerInfo = this.methods.view("tam").method.maps.layers ?? null;
+    this.writer = new TraitWriter(model, this.meta.items.length, this.methods.names, undefined, this.layerInfo?.kept ?? []);
+    this.layers = new LayerView(this.layerInfo, { set: (layer, debounce) => this.writer.set("layer", layer, { debounce }), flush: () => this.writer.flush() });
     this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
     const d = this.meta.diagnosis;
     this.diagnosis = d ? { banner: new DiagnosisBanner(d), cells: outlinedCells(d.removed) } : null;
@@ -97,7 +104,7 @@ export class App {
     this.candidates = [true, false].map((live) => new CandidatesView(this.meta, actions, live));
     const titles = this.methods.names.map((name) => ({ name, title: this.methods.view(name).method.impl.title }));
     this.controls = new Controls(model, this.writer, { save: () => this.save(), method: () => methodInfo(this.view.method, readSettings(model)) }, [this.help.el], titles);
-    this.tooltip = new TokenTooltip(this.tokens.el, (item) => tokenFacts(this.meta, this.view.method.maps, item, this.view.method.impl.signal !== false));
+    this.tooltip = new TokenTooltip(this.tokens.el, (item) => tokenFacts(this.meta, this.view.method.maps, item, this.view.method.impl.signal !== false, this.view.method.impl.params(readSettings(model))));
     this.layout = this.build(root);
     for (const key of Object.keys(REDRAW) as SyncedKey[]) this.listen(`change:${key}`, () => this.redraw(REDRAW[key]));
     this.cleanups.push(this.local.subscribe(() => this.redraw("map")));
@@ -112,7 +119,7 @@ export class App {
     const area = h("div", { class: "tam-panels" }, [...this.panels.map((p) => p.el), this.notice]);
     const left = h("div", { class: "tam-left" }, [area]);
     const layout = new PanelLayout(this.panels, left, area);
-    left.append(layout.el, this.controls.el);
+    left.append(layout.el, this.layers.el, this.controls.el);
     const right = [this.tokens.el, this.tooltip.el, this.strip.el, this.legend.el, ...this.candidates.map((c) => c.el), this.tamOnly, this.curves.el];
     if (this.diagnosis) root.append(this.diagnosis.banner.el);
     root.append(h("div", { class: "tam-main" }, [left, h("div", { class: "tam-right" }, right)]));
@@ -150,7 +157,7 @@ export class App {
     const map = view.maps.resolve(shown, readSettings(this.model), this.local.pick);
     const reliance = view.method.maps.reliance?.();
     this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, reliance ? relianceUnits(reliance) : null);
-    this.legend.update(colormap, { caption: view.method.maps.caption?.() ?? ACTIVATION, reliance: Boolean(reliance) });
+    this.legend.update(colormap, { caption: view.method.maps.caption?.() ?? this.layerCaption(view), reliance: Boolean(reliance) });
     this.showCandidates(view, shown, map.pick);
     const diagnosed = this.diagnosis !== null && view.method.name === "eagle"; // the diagnosis is EAGLE's
     const d = this.meta.diagnosis;
@@ -161,6 +168,7 @@ export class App {
       for (const p of this.panels) p.setOutline(diagnosed ? this.diagnosis.cells : null);
     }
     this.strip.update(this.selected);
+    this.showLayers(view);
     this.showNotice(map.notice);
     const smooth = this.model.get("smooth") !== false;
     const [image, colours] = map.signed ? [toUnit(map.image, this.unit), DIVERGING] : [map.image, colormap];
@@ -185,6 +193,27 @@ export class App {
     this.tamOnly.hidden = live || !this.methods.anyPick;
   }
 
+  /** The layer slider and strip for the selected item; shown while a method with layers (TAM) is. */
+  private showLayers(view: MethodView): void {
+    const maps = view.method.maps;
+    this.layers.el.hidden = !maps.layers || maps.layers.kept.length < 2;
+    const item = this.selected;
+    this.layers.update(this.layer, maps.layerPeaks?.(item) ?? new Float32Array(0), this.meta.items[item]?.text ?? "");
+  }
+
+  /** The shown layer: the trait when it names a kept layer, else the last. */
+  private get layer(): number {
+    const info = this.layerInfo;
+    const layer = Number(this.model.get("layer"));
+    return info ? (info.kept.includes(layer) ? layer : info.n - 1) : -1;
+  }
+
+  /** The legend's caption: the activation, and at which layer on a page with several. */
+  private layerCaption(view: MethodView): string {
+    const info = view.method.maps.layers;
+    return info ? `${ACTIVATION}, layer ${this.layer} / ${info.n}` : ACTIVATION;
+  }
+
   private showNotice(text: string): void {
     if (this.notice.textContent !== text) this.notice.textContent = text;
     this.notice.hidden = text === "";
@@ -204,6 +233,7 @@ export class App {
     this.controls.dispose();
     this.tooltip.dispose();
     this.help.dispose();
+    this.layers.dispose();
     this.images.dispose();
     this.layout.dispose();
   }

@@ -34,6 +34,8 @@ export interface Model {
   smooth: boolean;
   /** Show the original image beside the overlay (default false). */
   show_original: boolean;
+  /** The decoder layer whose maps are shown: one of the page's kept layers (meta.methods.tam.layers; default the last); -1 on a page of the last layer only. */
+  layer: number;
 }
 
 export type WidgetModel = AnyModel<Model>;

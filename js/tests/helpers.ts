@@ -186,6 +186,7 @@ export function fakeModel(c: Case, traits: Partial<Model> = {}): FakeModel {
     group_words: false,
     smooth: true,
     show_original: false,
+    layer: -1, // the Python default of a page of the last layer only
     ...traits,
   });
 }

@@ -9,6 +9,12 @@ the case (``wire.data`` base64 + ``wire.meta``, so the TypeScript decoder is tes
 actually sends), the expected ``u8`` maps (and normalised text relevance) of every item for each
 setting the widget can show, and ``class_maps``: the u8 maps of three candidate classes, the
 item's own class and an earlier item's token at a few items (``TAMResult.class_maps``), for the page's candidate clicks.
+
+``layers/<name>.json``: an explanation of a random toy Qwen2-VL with 4 decoder layers, every layer kept
+(``explain(..., layers="all")``), and the same with its earlier layers' raw maps raised per row (their
+minima not 0, :func:`shifted`): its wire (the earlier layers compact, A as uint16) and, per kept layer
+and setting (:data:`LAYER_SETTINGS`), every item's map as float32 (``exp.maps(layer=i)``), to measure the
+browser's error against 1/255.
 """
 
 from __future__ import annotations
@@ -149,6 +155,81 @@ def fixture(case: GoldenCase) -> dict[str, Any]:
     }
 
 
+# (label, eci_scale, eci, filter): lambda in {0, 0.5, 1, 2}, ECI on/off, filter on/off
+LAYER_SETTINGS = [
+    ("lambda_1", 1.0, True, True),
+    ("lambda_0.5", 0.5, True, True),
+    ("lambda_2", 2.0, True, True),
+    ("lambda_0", 0.0, True, True),
+    ("no_eci", 1.0, False, True),
+    ("lambda_2_no_filter", 2.0, True, False),
+    ("no_eci_no_filter", 1.0, False, False),
+]
+
+
+def layered_explanation() -> Explanation:
+    """A random toy Qwen2-VL (4 layers, two images) explained with every layer kept, teacher-forced."""
+    from tam_widget import explain
+    from tam_widget.testing.toy import noise_image, qwen2_vl_model, qwen2_vl_processor
+
+    model = qwen2_vl_model(seed=3, layers=4)
+    processor = qwen2_vl_processor(max_pixels=224 * 252)
+    images = [noise_image(224, 252, seed=1), noise_image(84, 84, seed=2)]
+    return explain(model, processor, images, "What is here?", answer="a cat on a red mat.", layers="all")
+
+
+def shifted(exp: Explanation) -> Explanation:
+    """The same explanation with every earlier layer's raw maps raised by a per-row amount (E = omega @ A
+    again): rows whose minimum is not 0, which the ReLU'd maps of a model rarely have, so that the
+    uint16 rows' offsets are exercised."""
+    from dataclasses import replace
+
+    g = torch.Generator().manual_seed(0)
+    layers = {}
+    for i, r in exp.tam.layers.items():
+        A = r.A + 0.5 + torch.rand(r.A.shape[0], 1, generator=g)
+        layers[i] = replace(r, A=A, E=r.omega @ A)
+    return replace(exp, results={"tam": replace(exp.tam, layers=layers)})
+
+
+def layered_fixture(exp: Explanation, name: str) -> dict[str, Any]:
+    """The wire of ``exp`` and, at every kept layer and LAYER_SETTINGS, every item's map in float32."""
+    data, meta, _ = wire.encode(exp)
+    expected = []
+    for layer in exp.layers:
+        for label, eci_scale, eci, filt in LAYER_SETTINGS:
+            image = exp.maps(eci_scale, eci=eci, filter=filt, layer=layer).image
+            expected.append(
+                {
+                    "layer": layer,
+                    "label": label,
+                    "eci_scale": eci_scale,
+                    "eci": eci,
+                    "filter": filt,
+                    "image": floats(image),
+                }
+            )
+    r = exp.tam
+    return {
+        "name": name,
+        "T": r.n_items,
+        "n_v": r.layout.n_tokens,
+        "layers": exp.layers,
+        "n_layers": r.n_layers,
+        "wire": {"data": base64.b64encode(data).decode("ascii"), "meta": meta},
+        "expected": expected,
+    }
+
+
+def write_layered() -> None:
+    exp = layered_explanation()
+    (OUT / "layers").mkdir(exist_ok=True)
+    for fx in (layered_fixture(exp, "toy_qwen2_vl_4_layers"), layered_fixture(shifted(exp), "shifted_rows")):
+        path = OUT / "layers" / f"{fx['name']}.json"
+        path.write_text(json.dumps(fx, separators=(",", ":")))
+        print(f"{fx['name']}: T={fx['T']} n_v={fx['n_v']} layers {fx['layers']} -> {path}")
+
+
 def main() -> int:
     paths = sorted(golden_dir().glob("*.npz"))
     if not paths:
@@ -159,6 +240,7 @@ def main() -> int:
         fx = fixture(load_golden(path))
         (OUT / f"{fx['name']}.json").write_text(json.dumps(fx, separators=(",", ":")))
         print(f"{fx['name']}: T={fx['T']} n_v={fx['n_v']} -> {OUT / (fx['name'] + '.json')}")
+    write_layered()
     return 0
 
 

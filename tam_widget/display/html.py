@@ -78,7 +78,7 @@ def _json(value: Any) -> str:
 def page(exp: Explanation, title: str | None = None, *, diagnosis: Diagnosis | None = None, **traits: Any) -> str:
     """The HTML text of the page; ``traits`` set the initial view (``selected``, ``eci_scale``...).
     ``diagnosis``: a :class:`~tam_widget.diagnosis.Diagnosis` of ``exp`` the page shows over it."""
-    checked = check_view_traits(traits, len(exp.item_positions), list(exp.results))  # before the work
+    checked = check_view_traits(traits, len(exp.item_positions), list(exp.results), exp.layers)  # before the work
     data, meta, images = encode(exp, diagnosis)
     state = {
         "traits": {**view_defaults(exp), **checked},

@@ -105,7 +105,8 @@ def _maps(exp: Explanation, item: int, view: dict[str, Any]) -> tuple[list[np.nd
             return None, f"not explained by {get_method(method).title}"
         maps = exp._per_view(torch.from_numpy(arrays["grid"]))
     else:
-        maps = exp.view_maps(item, view["eci_scale"], eci=view["eci"], filter=view["filter"])
+        layer = view.get("layer", -1)  # the widget's layer (-1: the last)
+        maps = exp.view_maps(item, view["eci_scale"], eci=view["eci"], filter=view["filter"], layer=layer)
     maps = [m[0] if m.ndim == 3 else m for m in maps]
     every = np.concatenate([m.ravel() for m in maps]) if maps else np.zeros(0)
     s = strength(exp)
@@ -221,7 +222,7 @@ def with_fallback(widget: Any, bundle: Any) -> Any:
     data, meta = bundle if isinstance(bundle, tuple) else (bundle, None)
     if not isinstance(data, dict):
         return bundle
-    keys = ("selected", "eci_scale", "eci", "filter", "colormap", "opacity", "smooth")
+    keys = ("selected", "eci_scale", "eci", "filter", "colormap", "opacity", "smooth", "layer")
     try:
         extra = fallback(widget.explanation, {k: getattr(widget, k) for k in keys})
     except Exception as e:  # the static picture is a convenience: never let it hide the live widget

@@ -34,19 +34,20 @@ if TYPE_CHECKING:
 
 COLORMAPS = params.COLORMAPS  # the colour maps the front end draws (js/src/colormap.ts COLORMAP_NAMES; a test checks)
 
-# The view traits' checks, by name: value, number of items, the explanation's methods -> the value
-# normalised (params' errors otherwise).
-CHECKS: dict[str, Callable[[Any, int, Sequence[str]], Any]] = {
-    "method": lambda v, n, m: params.choice("method", v, m),
-    "selected": lambda v, n, m: params.item("selected", v, n),
-    "eci_scale": lambda v, n, m: params.eci_scale(v),
-    "eci": lambda v, n, m: params.flag("eci", v),
-    "filter": lambda v, n, m: params.flag("filter", v),
-    "opacity": lambda v, n, m: params.opacity(v),
-    "colormap": lambda v, n, m: params.colormap(v),
-    "group_words": lambda v, n, m: params.flag("group_words", v),
-    "smooth": lambda v, n, m: params.flag("smooth", v),
-    "show_original": lambda v, n, m: params.flag("show_original", v),
+# The view traits' checks, by name: value, number of items, the explanation's methods, its kept decoder
+# layers (None: not known, any) -> the value normalised (params' errors otherwise).
+CHECKS: dict[str, Callable[[Any, int, Sequence[str], Sequence[int] | None], Any]] = {
+    "method": lambda v, n, m, L: params.choice("method", v, m),
+    "selected": lambda v, n, m, L: params.item("selected", v, n),
+    "eci_scale": lambda v, n, m, L: params.eci_scale(v),
+    "eci": lambda v, n, m, L: params.flag("eci", v),
+    "filter": lambda v, n, m, L: params.flag("filter", v),
+    "opacity": lambda v, n, m, L: params.opacity(v),
+    "colormap": lambda v, n, m, L: params.colormap(v),
+    "group_words": lambda v, n, m, L: params.flag("group_words", v),
+    "smooth": lambda v, n, m, L: params.flag("smooth", v),
+    "show_original": lambda v, n, m, L: params.flag("show_original", v),
+    "layer": lambda v, n, m, L: check_layer(v, L),
 }
 
 # Private synced traits the browser may write: ipywidgets' own view counter (off unless Python turns it on).
@@ -61,20 +62,55 @@ class InvalidTraitTypeError(traitlets.TraitError, TypeError):
     """A view trait of the wrong kind: a ``TraitError`` for traitlets, a ``TypeError`` like everywhere else."""
 
 
-def check_view(name: str, value: Any, n_items: int, methods: Sequence[str] | None = None) -> Any:
+def check_view(
+    name: str, value: Any, n_items: int, methods: Sequence[str] | None = None, layers: Sequence[int] | None = None
+) -> Any:
     """``value`` for the view trait ``name`` checked by :mod:`tam_widget.params` and normalised.
 
-    ``methods``: the explanation's methods, which ``method`` must name (default: every registered one)."""
-    return CHECKS[name](value, n_items, sorted(METHODS) if methods is None else list(methods))
+    ``methods``: the explanation's methods, which ``method`` must name (default: every registered one);
+    ``layers``: its kept decoder layers (``exp.layers``), which ``layer`` must name (default: any)."""
+    return CHECKS[name](value, n_items, sorted(METHODS) if methods is None else list(methods), layers)
 
 
-def check_view_traits(traits: Mapping[str, Any], n_items: int, methods: Sequence[str] | None = None) -> dict[str, Any]:
+def check_view_traits(
+    traits: Mapping[str, Any], n_items: int, methods: Sequence[str] | None = None, layers: Sequence[int] | None = None
+) -> dict[str, Any]:
     """Every given view setting checked (:func:`check_view`); unknown names are refused."""
     known = view_traits()
     unknown = set(traits) - set(known)
     if unknown:
         raise ValueError(f"Unknown view settings {sorted(unknown)}; use {sorted(known)}.")
-    return {k: check_view(k, v, n_items, methods) for k, v in traits.items()}
+    return {k: check_view(k, v, n_items, methods, layers) for k, v in traits.items()}
+
+
+def check_layer(value: Any, layers: Sequence[int] | None) -> int:
+    """A decoder layer the explanation kept (``layers``, ``exp.layers``; negative counts from the end),
+    normalised to its index; ``-1`` (the last) for an explanation that kept only the last layer."""
+    v = params.integer("layer", value)
+    if layers is None:
+        return v
+    kept = list(layers)
+    if not kept:
+        if v != -1:
+            raise ValueError(f"layer must be -1 (the last): this explanation kept no other layer, got {v}. {MORE}")
+        return v
+    index = v + kept[-1] + 1 if v < 0 else v
+    if index not in kept:
+        raise ValueError(f"layer must be one of the kept decoder layers {kept} (exp.layers), got {v}. {MORE}")
+    return index
+
+
+MORE = "Explain with layers='all' (or a list of layer indices) to keep more."
+
+
+def default_layer(explanation: Explanation) -> int:
+    """The layer shown first: the last (``-1`` when the explanation kept no other)."""
+    return explanation.layers[-1] if _layers(explanation) else -1
+
+
+def _layers(explanation: Any) -> list[int]:
+    """The explanation's kept layers, ``[]`` for one without (or without TAM)."""
+    return list(getattr(explanation, "layers", []) or [])
 
 
 # The view traits' types only say what kind of value they hold (model.ts mirrors them): the check
@@ -132,6 +168,10 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
     group_words = _Bool(False, help="Show tokens grouped into words").tag(sync=True)
     smooth = _Bool(True, help="Upsample the map bilinearly (False: one block per vision token)").tag(sync=True)
     show_original = _Bool(False, help="Show the original image beside the overlay").tag(sync=True)
+    layer = _Int(
+        -1,
+        help="The decoder layer whose maps are shown: one of exp.layers (default the last; -1: only the last was kept)",
+    ).tag(sync=True)
 
     def __init__(self, explanation: Explanation, *, diagnosis: Diagnosis | None = None, **kwargs: Any) -> None:
         """The view of ``explanation``; ``kwargs`` set the view traits. ``diagnosis``: a hallucination
@@ -146,6 +186,7 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self.diagnosis = diagnosis
         kwargs.setdefault("selected", first_item(explanation))
         kwargs.setdefault("method", explanation.method)
+        kwargs.setdefault("layer", default_layer(explanation))
         super().__init__(_data=data, _meta=meta, _images=images, **kwargs)
 
     def _n_items(self) -> int:
@@ -155,10 +196,15 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
         """The explanation's methods, as the page holds them (``method`` must name one)."""
         return list(self._meta.get("methods", {})) if self._meta else []
 
+    def _layers(self) -> list[int]:
+        """The explanation's kept decoder layers, as the page holds them (``layer`` must name one)."""
+        return list(self._meta.get("methods", {}).get("tam", {}).get("layers", [])) if self._meta else []
+
     @traitlets.validate(*CHECKS)
     def _check_view(self, proposal: dict[str, Any]) -> Any:
         try:
-            return check_view(proposal["trait"].name, proposal["value"], self._n_items(), self._methods())
+            trait = proposal["trait"].name
+            return check_view(trait, proposal["value"], self._n_items(), self._methods(), self._layers())
         except TypeError as e:
             raise InvalidTraitTypeError(str(e)) from None
         except ValueError as e:
@@ -172,7 +218,7 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
         """
         accepted: dict[str, Any] = {}
         refused: list[str] = []
-        n, methods = self._n_items(), self._methods()
+        n, methods, layers = self._n_items(), self._methods(), self._layers()
         for name, value in sync_data.items():
             if name not in self.keys:
                 continue  # ipywidgets ignores unknown keys too
@@ -183,7 +229,7 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
                 refused.append(name)
             elif name in CHECKS:
                 try:
-                    accepted[name] = check_view(name, value, n, methods)
+                    accepted[name] = check_view(name, value, n, methods, layers)
                 except (TypeError, ValueError) as e:
                     self.log.warning(
                         "tam-widget: refused %s from the browser: %s Restored %r.", name, e, getattr(self, name)
@@ -226,6 +272,7 @@ def view_defaults(explanation: Explanation) -> dict[str, Any]:
     out = {k: t.default_value for k, t in view_traits().items()}
     out["selected"] = first_item(explanation)
     out["method"] = explanation.method
+    out["layer"] = default_layer(explanation)
     return out
 
 

@@ -7,7 +7,9 @@ method's name to ``{"arrays": {name: {dtype, offset, shape}}, ...its small JSON}
 is little-endian at a 4-byte aligned ``offset`` into the one buffer; ``meta["method"]`` names the
 method shown first. What each method sends is its ``wire_arrays`` (TAM: ``A`` (T, n_v), ``omega``
 and ``R`` (T, T), ``scale`` (T,) float32, ``n_visible`` (T,) int32; the browser forms
-``E_v = omega_v @ A`` itself). The rest of the metadata (items, views, frames, candidates,
+``E_v = omega_v @ A`` itself; with earlier decoder layers, their compact ``layer_*`` arrays, A as
+uint16: :func:`tam_widget.methods.tam.layer_arrays`; an array whose size is not a multiple of 4
+bytes is followed by zero padding). The rest of the metadata (items, views, frames, candidates,
 images, and ``signal``: each item's visual-signal strength and the noise floor, :mod:`.signal`)
 is the same for every method.
 
@@ -65,8 +67,9 @@ def encode(exp: Explanation, diagnosis: Diagnosis | None = None) -> tuple[bytes,
         for key, arr in arrays.items():
             raw = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
             specs[key] = {"dtype": str(arr.dtype), "offset": offset, "shape": list(arr.shape)}
-            chunks.append(raw)
-            offset += len(raw)  # float32 / int32 sizes keep every offset 4-byte aligned
+            pad = -len(raw) % 4  # a uint16 array of odd length: the next array still starts 4-byte aligned
+            chunks.append(raw + bytes(pad))
+            offset += len(raw) + pad
         methods[name] = {"arrays": specs, **extra}
     images, image_meta = _images(exp)
     top = [
@@ -187,7 +190,7 @@ def _warn_non_finite(exp: Explanation, meta: dict[str, Any], arrays: dict[str, d
     for name, named in arrays.items():
         bad: dict[str, list[int]] = {}
         for key, arr in named.items():
-            if arr.dtype.kind != "f" or arr.ndim == 0 or arr.shape[0] != T:
+            if arr.dtype.kind != "f" or arr.ndim == 0 or arr.shape[0] != T or key.startswith("layer_"):
                 continue
             flat = arr.reshape(T, -1)
             rows = ~np.isfinite(flat) if arr.ndim > 1 else np.isinf(flat)

@@ -10,6 +10,7 @@ import type { Layout, MethodPart } from "../codec";
 import type { Settings } from "../state/synced";
 import { EAGLE } from "./eagle";
 import { TAM } from "./tam";
+import type { LayerInfo } from "./tam-layers";
 
 /** The settings a method's maps depend on, normalised: equal params give equal maps. */
 export type Params = Readonly<Record<string, number | boolean>>;
@@ -46,7 +47,11 @@ export interface MethodMaps {
   /** Token id's map at item, as if the item had that token (null: the page holds no map for it). */
   classMap?(item: number, id: number, params: Params): ItemMaps | null;
   /** What the method knows about one item beyond its maps, for the token tooltip (TAM: the ECI scale s_v). */
-  facts?(item: number): { label: string; value: string }[];
+  facts?(item: number, params?: Params): { label: string; value: string }[];
+  /** The decoder layers the page holds, kept[] with the last among them (TAM with layers); null or absent: one. */
+  readonly layers?: LayerInfo | null;
+  /** Per kept layer, the item's raw-map peak as a share of its largest across layers (TAM with layers). */
+  layerPeaks?(item: number): Float32Array;
   /** What the current settings compute, when it depends on the data (EAGLE: its variant, regions, images scored). */
   label?(settings: Settings): string;
   /** What the image shows, for the legend (default: "activation on the image"). */

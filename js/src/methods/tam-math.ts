@@ -28,8 +28,8 @@ export interface TamData {
   frames: FrameMeta[];
 }
 
-/** What a map depends on besides the item: lambda = eci ? eci_scale : 0, and the filter toggle. */
-export type MapSettings = { lambda: number; filter: boolean };
+/** What a map depends on besides the item: lambda = eci ? eci_scale : 0, the filter toggle and the decoder layer (absent: the last). */
+export type MapSettings = { lambda: number; filter: boolean; layer?: number };
 
 export class Workspace {
   readonly interference: Float32Array; // (n_v) E_v of item `eItem`, kept while only lambda changes

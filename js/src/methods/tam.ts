@@ -10,10 +10,12 @@ import { clamp, type Settings } from "../state/synced";
 import type { ItemMaps, MethodImpl, MethodMaps } from "./index";
 import { type ClassData, computeClass } from "./tam-classes";
 import { computeItem, type MapSettings, type TamData, Workspace } from "./tam-math";
+import { decodeLayers, type LayerInfo, type LayerSet } from "./tam-layers";
 
-/** lambda = eci ? eci_scale clamped to 0..2 : 0, and the filter toggle. */
+/** lambda = eci ? eci_scale clamped to 0..2 : 0, the filter toggle and, on a page with layers, the decoder layer. */
 export function mapSettings(s: Settings): MapSettings {
-  return { lambda: s.eci ? clamp(s.eciScale, 0, 2) : 0, filter: s.filter };
+  const base = { lambda: s.eci ? clamp(s.eciScale, 0, 2) : 0, filter: s.filter };
+  return Number.isInteger(s.layer) && (s.layer as number) >= 0 ? { ...base, layer: s.layer as number } : base;
 }
 
 /** What the current settings compute, in the paper's words. */
@@ -95,47 +97,92 @@ export function finiteItems(data: TamData): Uint8Array {
   return out;
 }
 
-/** Decoded TAM data and the workspace its maps are computed in (allocated once). */
+/** Decoded TAM data (the last layer's) and the workspace its maps are computed in (allocated once). */
 export class TamMaps implements MethodMaps {
   private readonly ws: Workspace;
   readonly finite: Uint8Array; // finiteItems(data)
 
   private readonly classWs: Workspace; // class maps keep the items' cached interference intact
+  private readonly earlier = new Map<number, TamMaps>(); // each earlier layer's maps, made when first shown
 
   constructor(
     readonly data: TamData,
     readonly classes: ClassData | null = null,
+    readonly layerSet: LayerSet | null = null,
   ) {
     this.ws = new Workspace(data.nv, data.T, data.kernel);
     this.classWs = new Workspace(data.nv, data.T, data.kernel);
     this.finite = finiteItems(data);
   }
 
+  /** The decoder layers the page holds (null: the last only). */
+  get layers(): LayerInfo | null {
+    return this.layerSet?.info ?? null;
+  }
+
+  /** The maps of params.layer: an earlier layer's, or these (the last layer's, and any layer the page lacks). */
+  at(layer: number | undefined): TamMaps {
+    const data = layer === undefined ? null : (this.layerSet?.data(layer) ?? null);
+    if (!data || layer === undefined) return this;
+    let maps = this.earlier.get(layer);
+    if (!maps) this.earlier.set(layer, (maps = new TamMaps(data)));
+    return maps;
+  }
+
+  /** Per kept layer (LayerInfo.kept order), the item's raw-map peak over its largest across layers (0 when none is positive). */
+  layerPeaks(item: number): Float32Array {
+    const set = this.layerSet;
+    if (!set) return new Float32Array(0);
+    const peaks = Float32Array.from(set.earlier, (_, l) => set.peak(l, item));
+    const out = Float32Array.from([...peaks, Math.max(0, rowMax(this.data.A, item * this.data.nv, this.data.nv))]);
+    const top = Math.max(...out);
+    return top > 0 ? out.map((p) => p / top) : out.fill(0);
+  }
+
   classMap(item: number, id: number, params: MapSettings): ItemMaps | null {
-    if (!this.classes) return null;
+    // candidates are the last layer's (tam.py): none at an earlier layer
+    if (!this.classes || this.at(params.layer) !== this) return null;
     const maps = computeClass(this.data, this.classes, item, id, params, this.classWs);
     if (maps) maps.finite = maps.image.every(Number.isFinite);
     return maps;
   }
 
   compute(item: number, params: MapSettings): ItemMaps {
+    const maps = this.at(params.layer);
+    return maps === this ? this.computeHere(item, params) : maps.computeHere(item, params);
+  }
+
+  private computeHere(item: number, params: MapSettings): ItemMaps {
     const ok = this.finite[item] ?? 0;
     const maps = computeItem(this.data, item, params, this.ws);
     maps.finite = params.lambda === 0 ? (ok & PLAIN_OK) !== 0 : (ok & ECI_OK) !== 0;
     return maps;
   }
 
-  /** The item's ECI scale s_v (the least-squares weight of its interference); NaN: no ECI context. */
-  facts(item: number): { label: string; value: string }[] {
-    const s = this.data.scale[item];
+  /** The item's ECI scale s_v (the least-squares weight of its interference; NaN: no ECI context) at the shown layer, and the layer. */
+  facts(item: number, params?: MapSettings): { label: string; value: string }[] {
+    const s = this.at(params?.layer).data.scale[item];
     const value = Number.isFinite(s) ? s.toPrecision(3) : Number.isNaN(s) ? "n/a (no ECI context)" : "n/a (not finite)";
-    return [{ label: "ECI scale sᵥ", value }];
+    const info = this.layers;
+    if (!info) return [{ label: "ECI scale sᵥ", value }];
+    const layer = params?.layer !== undefined && info.kept.includes(params.layer) ? params.layer : info.n - 1;
+    const peak = this.layerPeaks(item)[info.kept.indexOf(layer)] ?? 0;
+    return [{ label: "ECI scale sᵥ", value }, { label: "layer", value: `${layer} / ${info.n}: peak ${Math.round(100 * peak)}% of its strongest layer` }];
   }
+}
+
+function rowMax(x: Float32Array, start: number, n: number): number {
+  let m = -Infinity;
+  for (let i = start; i < start + n; i++) if (x[i] > m) m = x[i];
+  return Number.isFinite(m) ? m : 0;
 }
 
 export const TAM = {
   title: "TAM",
-  decode: (buf: ArrayBuffer, part: MethodPart, layout: Layout) => new TamMaps(decodeTam(buf, part, layout), decodeClasses(buf, part, layout)),
+  decode: (buf: ArrayBuffer, part: MethodPart, layout: Layout) => {
+    const data = decodeTam(buf, part, layout);
+    return new TamMaps(data, decodeClasses(buf, part, layout), decodeLayers(buf, part, layout, data.kernel));
+  },
   params: mapSettings,
   label: methodLabel,
 } satisfies MethodImpl;

@@ -67,6 +67,12 @@ export class ShownMaps {
     return this.floor && Boolean(s) && item < (s?.strength.length ?? 0) && !(Number(s?.strength[item]) >= Number(s?.floor));
   }
 
+  /** Whether the last layer is on show: meta.signal's noise floor describes the last layer's maps only. */
+  private lastLayer(settings: Settings): boolean {
+    const info = this.state.method.maps.layers;
+    return !info || !info.kept.includes(Number(settings.layer)) || settings.layer === info.n - 1;
+  }
+
   resolve(item: number, settings: Settings, pick: CandidatePick | null): ShownMap {
     const own = this.state.map(item, settings);
     const here = pick && pick.item === item ? pick : null;
@@ -74,7 +80,7 @@ export class ShownMaps {
     const map = picked ?? own;
     const signed = Boolean(picked && here?.b !== null);
     const spread = signed ? maxAbs(map.image) * 2 : span(map.image);
-    const flat = map.finite && ((!picked && this.belowFloor(item)) || !(spread >= FLAT_SPREAD));
+    const flat = map.finite && ((!picked && this.belowFloor(item) && this.lastLayer(settings)) || !(spread >= FLAT_SPREAD));
     const base = { item, params: own.params, image: map.image, text: map.text, nText: map.nText, finite: map.finite, flat, signed };
     return { ...base, pick: picked ? here : null, notice: this.notice(base, picked !== null, picked ? undefined : own.notice) };
   }

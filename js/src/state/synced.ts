@@ -14,10 +14,11 @@ export interface Settings {
   eciScale: number;
   eci: boolean;
   filter: boolean;
+  layer?: number; // the decoder layer (the `layer` trait); -1 or absent: the last
 }
 
 export function readSettings(model: WidgetModel): Settings {
-  return { eciScale: Number(model.get("eci_scale")), eci: Boolean(model.get("eci")), filter: Boolean(model.get("filter")) };
+  return { eciScale: Number(model.get("eci_scale")), eci: Boolean(model.get("eci")), filter: Boolean(model.get("filter")), layer: Number(model.get("layer") ?? -1) };
 }
 
 /** A number from a trait (anything a page or Python put there) inside [lo, hi]; lo when not finite. */
@@ -29,10 +30,10 @@ export function clamp(x: number, lo: number, hi: number): number {
  * A view trait's value as the browser may write it, or undefined when it must not be written: the
  * kernel checks every value again (tam_widget/display/widget.py) and refuses a bad one, but a bad
  * value is never sent in the first place. Numbers are clamped into range (a non-finite one is
- * refused); `selected` must be an item index; `method` one of the page's methods; the colour map
- * one the widget knows; toggles booleans.
+ * refused); `selected` must be an item index; `method` one of the page's methods; `layer` one of its
+ * kept layers; the colour map one the widget knows; toggles booleans.
  */
-export function checkTrait<K extends SyncedKey>(key: K, value: unknown, nItems: number, methods: readonly string[] = []): Model[K] | undefined {
+export function checkTrait<K extends SyncedKey>(key: K, value: unknown, nItems: number, methods: readonly string[] = [], layers: readonly number[] = []): Model[K] | undefined {
   const ok = (v: unknown) => v as Model[K];
   switch (key) {
     case "selected":
@@ -45,6 +46,8 @@ export function checkTrait<K extends SyncedKey>(key: K, value: unknown, nItems: 
       return typeof value === "string" && (COLORMAP_NAMES as readonly string[]).includes(value) ? ok(value) : undefined;
     case "method":
       return typeof value === "string" && methods.includes(value) ? ok(value) : undefined;
+    case "layer":
+      return typeof value === "number" && layers.includes(value) ? ok(value) : undefined;
     case "eci":
     case "filter":
     case "group_words":
@@ -69,11 +72,12 @@ export class TraitWriter {
     private readonly nItems: number,
     private readonly methods: readonly string[] = [], // the page's methods, the values `method` may take
     private readonly delay = 120,
+    private readonly layers: readonly number[] = [], // the page's kept decoder layers, the values `layer` may take
   ) {}
 
   /** Set and save `key`; returns false (and writes nothing) when the value is refused by checkTrait. */
   set<K extends SyncedKey>(key: K, raw: Model[K], { debounce = false } = {}): boolean {
-    const value = checkTrait(key, raw, this.nItems, this.methods);
+    const value = checkTrait(key, raw, this.nItems, this.methods, this.layers);
     if (value === undefined) {
       const shown = typeof raw === "string" ? JSON.stringify(raw) : String(raw);
       console.warn(`tam-widget: not setting ${key} to ${shown}: out of range or of the wrong kind.`);

@@ -8,7 +8,7 @@
  */
 
 import { type WireMeta, wireNumber } from "../codec";
-import type { MethodMaps } from "../methods";
+import type { MethodMaps, Params } from "../methods";
 import { percent } from "./candidates";
 import { h } from "./dom";
 
@@ -18,14 +18,14 @@ export interface Fact {
   value: string;
 }
 
-/** What the tooltip says about one item, in order; `signal`: meta.signal describes the method's maps. */
-export function tokenFacts(meta: WireMeta, maps: MethodMaps, item: number, signal = true): Fact[] {
+/** What the tooltip says about one item, in order; `signal`: meta.signal describes the method's maps; `params`: the settings on show (TAM: its layer). */
+export function tokenFacts(meta: WireMeta, maps: MethodMaps, item: number, signal = true, params?: Params): Fact[] {
   const id = meta.items[item]?.id;
   return [
     { label: "token id", value: id === undefined ? "n/a" : String(id) },
     { label: "probability", value: probability(meta, item) },
     ...(signal ? [{ label: "map peak", value: peak(meta, item) }] : []),
-    ...(maps.facts?.(item) ?? []),
+    ...(maps.facts?.(item, params) ?? []),
   ];
 }
 
