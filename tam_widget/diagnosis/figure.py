@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..display.figure import image_trace
 from . import chart, picture
 from .words import first_word, word_offset
 
@@ -38,8 +39,8 @@ def figure(d: Diagnosis) -> Any:
     fig = plotly.subplots.make_subplots(
         rows=1, cols=3, subplot_titles=[html.escape(t) for t in heads], horizontal_spacing=0.06
     )
-    fig.add_trace(go.Image(z=picture.map_panel(d), hoverinfo="skip"), row=1, col=1)
-    fig.add_trace(go.Image(z=picture.removal_panel(d), hoverinfo="skip"), row=1, col=2)
+    fig.add_trace(image_trace(picture.map_panel(d)), row=1, col=1)
+    fig.add_trace(image_trace(picture.removal_panel(d)), row=1, col=2)
     removed, p, says = chart.curve(d)
     n = len(removed) - 1
     text = [*(html.escape(t) for t in d.revised[::-1]), "(all-black image)"]

@@ -89,7 +89,7 @@ def figure(
             m = m[0]
         h, w = m.shape
         dx, dy = (x1 - x0) * W / w, (y1 - y0) * H / h
-        fig.add_trace(go.Image(z=image, hoverinfo="skip"), row=1, col=col)
+        fig.add_trace(image_trace(image), row=1, col=col)
         fig.add_trace(
             go.Heatmap(
                 z=m,
@@ -165,3 +165,17 @@ def _colorscale(plotly: Any, colormap: str, opacity: float) -> list[list[Any]]:
         r, g, b = plotly.colors.unlabel_rgb(c)
         out.append([float(pos), f"rgba({r:.0f},{g:.0f},{b:.0f},{opacity * float(pos):.4f})"])
     return out
+
+
+def image_trace(pixels: np.ndarray) -> Any:
+    """A plotly image of ``pixels`` (``(H, W, 3)`` uint8) as a lossless PNG data URI: about a tenth of
+    the size of the same pixels as a JSON number array (``z``), and the same image."""
+    import base64
+
+    from PIL import Image
+
+    from .snapshot import png
+
+    go = _plotly().graph_objects
+    data = base64.b64encode(png(Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)))).decode("ascii")
+    return go.Image(source=f"data:image/png;base64,{data}", hoverinfo="skip")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
+import io
 import sys
 
 import numpy as np
 import pytest
 from family_fixtures import FIXTURES
+from PIL import Image
 
 from tam_widget import Explanation, explain
 from tam_widget.display.figure import figure
@@ -42,7 +45,9 @@ def test_the_heatmap_is_the_items_map_exactly(exp: Explanation) -> None:
         assert (hm.zmin, hm.zmax) == (0.0, 1.0) and hm.showscale
     images = [t for t in fig.data if t.type == "image"]
     assert len(images) == 1
-    np.testing.assert_array_equal(np.asarray(images[0].z), exp.images[0])
+    assert images[0].z is None and images[0].source.startswith("data:image/png;base64,")  # a PNG, not numbers
+    png = base64.b64decode(images[0].source.split(",", 1)[1])
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), exp.images[0])
 
 
 def test_the_map_covers_the_views_box_and_its_low_end_is_clear(tiled: Explanation) -> None:
