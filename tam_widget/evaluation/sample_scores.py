@@ -102,15 +102,12 @@ def context(model: Any, processor: Any, sample: Sample, settings: Settings, tagg
     return Context(model, processor, sample, image, mask, exp, words, scores, objects, score_all, settings, tagger)
 
 
-def _eval_grids(exp: Explanation, eci: bool, filter: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``(uint8 maps, float maps)``, each ``(N, h, w)``: the reference's evaluated items (item 0
-    stands in for answer token 0, its quirk), on the first view's grid."""
+def _eval_grids(exp: Explanation, eci: bool, filter: bool) -> np.ndarray:
+    """``(N, h, w)`` uint8: the maps ``eval.py`` evaluates (item 0 stands in for answer token 0, its
+    quirk), on the first view's grid."""
     tam = exp.tam
-    maps = tam.maps(1.0, eci=eci, filter=filter)
-    grid = exp.views[0].grid
     items = tam.eval_items
-    u8 = maps.u8[items].cpu().numpy().reshape(len(items), *grid)
-    return u8, maps.image[items].float().cpu().numpy().reshape(len(items), *grid)
+    return tam.maps(1.0, eci=eci, filter=filter).u8[items].cpu().numpy().reshape(len(items), *exp.views[0].grid)
 
 
 def _plausibility(
@@ -122,7 +119,7 @@ def _plausibility(
     eci: bool,
     filter: bool,
 ) -> SampleScores:
-    u8, _ = _eval_grids(exp, eci, filter)
+    u8 = _eval_grids(exp, eci, filter)
     return evaluate_sample(
         list(u8), words.tokens, words.decodes, words.output_text, sample.captions, mask, sample.category, tagger
     )
@@ -164,10 +161,11 @@ def white_box(ctx: Context, method: EvalMethod) -> dict[str, Any]:
     scores = ctx.scores if (method.eci, method.filter) == (True, True) else None
     if scores is None:
         scores = _plausibility(exp, ctx.words, ctx.sample, ctx.mask, ctx.tagger, method.eci, method.filter)
-    _, grids = _eval_grids(exp, method.eci, method.filter)
-    answer_grids = exp.tam.maps(1.0, eci=method.eci, filter=method.filter).image[exp.n_prompt :]
+    # the answer tokens' own maps (not eval.py's list, whose first entry is a prompt token's: its quirk)
+    answer = exp.tam.maps(1.0, eci=method.eci, filter=method.filter).image[exp.n_prompt :].float().cpu()
+    grids = answer.numpy().reshape(len(answer), *exp.views[0].grid)
     metrics = _lists(scores) | {"pointing": [_pointing(ctx, grids[t], label, True) for _, label, t in ctx.object_words]}
-    metrics |= _faithfulness(ctx, [grids[t] for _, _, t in ctx.object_words], answer_grids.mean(dim=0), True)
+    metrics |= _faithfulness(ctx, [grids[t] for _, _, t in ctx.object_words], answer.mean(dim=0), True)
     return metrics
 
 
