@@ -17,8 +17,10 @@ rows whose token differs or whose maps differ by more than a tolerance.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -131,6 +133,21 @@ class Comparison:
                 continue
             out.append(max(float(np.abs(d).max()) for d in self.difference(k, **toggles)) > tolerance)
         return out
+
+    def widget(self, **traits: Any) -> Any:
+        """The linked side-by-side :class:`~tam_widget.display.compare_widget.CompareWidget`."""
+        from .display.compare_widget import CompareWidget
+
+        return CompareWidget(self, **traits)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget()._repr_mimebundle_(**kwargs)
+
+    def save_html(self, path: str | os.PathLike[str], **traits: Any) -> Path:
+        """One self-contained offline HTML page with the side-by-side view; returns its path."""
+        from .display.compare_widget import save_compare_html
+
+        return save_compare_html(self, path, **traits)
 
 
 def compare(a: Explanation, b: Explanation, labels: Sequence[str] | None = None) -> Comparison:

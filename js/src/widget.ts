@@ -6,12 +6,15 @@
 
 import type { AnyWidget, RenderProps } from "@anywidget/types";
 import { App } from "./app";
+import { isCompare } from "./compare/model";
+import { renderCompare } from "./compare/render";
 import { keepKeys } from "./keys";
 import type { Model } from "./model";
 import { DATA_KEYS } from "./state/synced";
 import { h } from "./views/dom";
 
 function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => void {
+  if (isCompare(model)) return renderCompare(model as unknown as Parameters<typeof renderCompare>[0], el); // CompareWidget
   const root = h("div", { class: "tam-widget" });
   el.appendChild(root);
   let app: App | null = null;

@@ -40,6 +40,7 @@ const bytes = (b64) => {
 };
 const data = document.getElementById("tam-data").textContent;
 const values = { ...state.traits, _data: bytes(data), _images: state.images.map(bytes), _meta: state.meta };
+for (const [k, v] of Object.entries(state.bytes ?? {})) values[k] = Array.isArray(v) ? v.map(bytes) : bytes(v);
 const listeners = new Map();
 const model = {
   get: (k) => values[k],
@@ -85,15 +86,21 @@ def page(exp: Explanation, title: str | None = None, *, diagnosis: Diagnosis | N
         "images": [base64.b64encode(b).decode("ascii") for b in images],
         "meta": meta,
     }
+    name = title or f"TAM: {exp.meta.get('model', '')} — {exp.text[:80]}"
+    return document(name, state, base64.b64encode(data).decode("ascii"))
+
+
+def document(title: str, state: dict[str, Any], data: str) -> str:
+    """The page around ``state`` (``traits``, ``meta``, ``images`` as base64, optional ``bytes``: more
+    binary traits as base64) and ``data`` (the base64 buffer): the bundle, the CSS and the host."""
     esm = bundle().read_text(encoding="utf-8").replace("</script", "<\\/script")
     style = css().replace("</style", "<\\/style")
-    name = html.escape(title or f"TAM: {exp.meta.get('model', '')} — {exp.text[:80]}")
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        f'<title>{name}</title><style>{style}</style></head>\n<body>\n<div id="tam-root"></div>\n'
+        f'<title>{html.escape(title)}</title><style>{style}</style></head>\n<body>\n<div id="tam-root"></div>\n'
         f'<script type="application/json" id="tam-state">{_json(state)}</script>\n'
-        f'<script type="application/octet-stream" id="tam-data">{base64.b64encode(data).decode("ascii")}</script>\n'
+        f'<script type="application/octet-stream" id="tam-data">{data}</script>\n'
         f'<script type="text/plain" id="tam-esm">{esm}</script>\n'
         f'<script type="module">{HOST}</script>\n</body></html>\n'
     )
