@@ -50,6 +50,11 @@ const REDRAW: Record<SyncedKey, Redraw> = {
 
 export type { Snapshot } from "./state/shown";
 
+/** What the page adds where a kernel answers it (whatif/host.ts). */
+export interface AppOptions {
+  continueWith?: (item: number, id: number) => void;
+}
+
 export class App {
   private readonly meta: WireMeta;
   private readonly methods: MethodSwitch;
@@ -78,6 +83,7 @@ export class App {
   constructor(
     private readonly model: WidgetModel,
     root: HTMLElement,
+    options: AppOptions = {},
   ) {
     this.meta = model.get("_meta");
     const nv = this.meta.frames.reduce((n, f) => n + f.height * f.width, 0);
@@ -100,7 +106,7 @@ export class App {
       const image = this.meta.images[view.image] ?? { first: 0, frames: 1, height: 1, width: 1 };
       return new HeatmapPanel(view, i, image, this.meta.frames, this.local, this.images);
     });
-    const actions = { pick: (p: CandidatePick | null) => this.local.setPick(p) };
+    const actions = { pick: (p: CandidatePick | null) => this.local.setPick(p), continueWith: options.continueWith };
     this.candidates = [true, false].map((live) => new CandidatesView(this.meta, actions, live));
     const titles = this.methods.names.map((name) => ({ name, title: this.methods.view(name).method.impl.title }));
     this.controls = new Controls(model, this.writer, { save: () => this.save(), method: () => methodInfo(this.view.method, readSettings(model)) }, [this.help.el], titles);

@@ -1,7 +1,8 @@
 /**
  * anywidget entry point: render({model, el}) builds the view of the explanation and returns its cleanup.
  * A new _data / _meta / _images from Python rebuilds the view; small traits update it in place.
- * The widget keeps its own keys from the host notebook's shortcuts (keys.ts).
+ * The widget keeps its own keys from the host notebook's shortcuts (keys.ts). Where a kernel answers,
+ * the answer can be edited from the page (whatif/).
  */
 
 import type { AnyWidget, RenderProps } from "@anywidget/types";
@@ -12,18 +13,21 @@ import { keepKeys } from "./keys";
 import type { Model } from "./model";
 import { DATA_KEYS } from "./state/synced";
 import { h } from "./views/dom";
+import { WhatIfHost } from "./whatif/host";
 
 function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => void {
   if (isCompare(model)) return renderCompare(model as unknown as Parameters<typeof renderCompare>[0], el); // CompareWidget
   const root = h("div", { class: "tam-widget" });
-  el.appendChild(root);
+  const whatIf = new WhatIfHost(model, root); // the edit bar, and the comparison once the kernel answers
+  el.append(root, whatIf.el);
+  const options = whatIf.live ? { continueWith: (item: number, id: number) => whatIf.continueWith(item, id) } : {};
   let app: App | null = null;
   const build = () => {
     app?.dispose();
     app = null;
     root.replaceChildren();
     try {
-      app = new App(model, root);
+      app = new App(model, root, options);
     } catch (err) {
       console.error("tam-widget:", err);
       root.appendChild(h("div", { class: "tam-error", role: "error", text: `tam-widget could not show this explanation: ${String(err)}` }));
@@ -38,6 +42,7 @@ function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => 
     releaseKeys();
     for (const key of DATA_KEYS) model.off(`change:${key}`, build);
     app?.dispose();
+    whatIf.dispose();
     root.remove();
   };
 }

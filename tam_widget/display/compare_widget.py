@@ -25,7 +25,9 @@ import traitlets
 
 from .. import params
 from .bundle import MISSING, STATIC, bundle
-from .widget import _Bool, _Float, _Int, _Unicode, check_layer, default_layer, first_item
+from .widget import _Bool, _Float, _Int, _Unicode, check_layer, compare_meta, default_layer, default_row
+
+__all__ = ["CompareWidget", "compare_meta", "compare_page", "default_row", "save_compare_html", "shared_traits"]
 from .wire import encode
 
 if TYPE_CHECKING:
@@ -115,23 +117,6 @@ CHECKS: dict[str, Callable[[Any, int, list[int]], Any]] = {
     "opacity": lambda v, n, L: params.opacity(v),
     "difference": lambda v, n, L: params.flag("difference", v),
 }
-
-
-def default_row(comparison: Comparison) -> int:
-    """The row of side a's first item (:func:`~tam_widget.display.widget.first_item`)."""
-    item = first_item(comparison.a)
-    return next((k for k, r in enumerate(comparison.rows) if r.a == item), 0)
-
-
-def compare_meta(comparison: Comparison) -> dict[str, Any]:
-    """The alignment as the page reads it (``_compare``)."""
-    c = comparison
-    return {
-        "rows": [[-1 if r.a is None else r.a, -1 if r.b is None else r.b] for r in c.rows],
-        "changed": c.changed(),
-        "labels": list(c.labels),
-        "same_grids": [v.grid for v in c.a.views] == [v.grid for v in c.b.views],
-    }
 
 
 def shared_traits(comparison: Comparison, **traits: Any) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import anywidget
 import traitlets
 
 from .. import params
@@ -26,9 +25,11 @@ from ..methods import METHODS
 from .bundle import MISSING, STATIC, bundle
 from .signal import NOISE_FLOOR, strength
 from .snapshot import with_fallback
+from .whatif_widget import LABELS, WhatIfWidget
 from .wire import encode
 
 if TYPE_CHECKING:
+    from ..compare import Comparison
     from ..diagnosis import Diagnosis
     from ..explanation import Explanation
 
@@ -139,8 +140,9 @@ class _Unicode(_Unchecked, traitlets.Unicode):  # type: ignore[type-arg]
     pass
 
 
-class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
-    """Tokens, per-token heatmaps, text relevance, top candidates and the ECI slider for one explanation."""
+class TAMWidget(WhatIfWidget):
+    """Tokens, per-token heatmaps, text relevance, top candidates and the ECI slider for one explanation;
+    with a kernel, the answer edited from the page (:class:`~.whatif_widget.WhatIfWidget`)."""
 
     # read when the class is made; a missing bundle gives a widget that says how to build it
     _esm = STATIC / "widget.js" if (STATIC / "widget.js").exists() else MISSING
@@ -188,6 +190,7 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
         kwargs.setdefault("method", explanation.method)
         kwargs.setdefault("layer", default_layer(explanation))
         super().__init__(_data=data, _meta=meta, _images=images, **kwargs)
+        self._listen_what_if()
 
     def _n_items(self) -> int:
         return len(self._meta.get("items", [])) if self._meta else 0
@@ -251,6 +254,15 @@ class TAMWidget(anywidget.AnyWidget):  # type: ignore[misc]
         for front ends without the widget or its model (:mod:`tam_widget.display.snapshot`)."""
         return with_fallback(self, super()._repr_mimebundle_(**kwargs))
 
+    def _what_if_payload(self, new: Explanation) -> tuple[Comparison, bytes, list[bytes], dict[str, Any]]:
+        """The comparison of the explanation with ``new`` as CompareWidget's side b would cross (whatif_widget.py)."""
+        import tam_widget  # the public surface: compare's module imports this one's package (no cycle)
+
+        comparison = tam_widget.compare(self.explanation, new, labels=LABELS)
+        data, meta, images = encode(new)
+        payload = {"compare": compare_meta(comparison), "meta": meta, "row": default_row(comparison)}
+        return comparison, data, images, payload
+
     def select(self, word: str) -> int:
         """Select the last item whose text is ``word``; returns its index."""
         hits = self.explanation.find(word)
@@ -297,6 +309,23 @@ def first_item(explanation: Explanation) -> int:
     special = explanation.special
     shown = [i for i in answer if not special[positions[i]] and s[i] >= NOISE_FLOOR]
     return max(shown, key=lambda i: (s[i], -i)) if shown else first  # ties: the earliest
+
+
+def default_row(comparison: Comparison) -> int:
+    """The row of side a's first item (:func:`first_item`) in a comparison (CompareWidget's and the what-if's)."""
+    item = first_item(comparison.a)
+    return next((k for k, r in enumerate(comparison.rows) if r.a == item), 0)
+
+
+def compare_meta(comparison: Comparison) -> dict[str, Any]:
+    """The alignment as the page reads it (``_compare``)."""
+    c = comparison
+    return {
+        "rows": [[-1 if r.a is None else r.a, -1 if r.b is None else r.b] for r in c.rows],
+        "changed": c.changed(),
+        "labels": list(c.labels),
+        "same_grids": [v.grid for v in c.a.views] == [v.grid for v in c.b.views],
+    }
 
 
 def _check_explanation(explanation: Any) -> None:

@@ -21,6 +21,8 @@ export function percent(p: number): string {
 /** What a click asks for: show token id's map at the shown item (null: its own), or a contrast of two. */
 export interface CandidateActions {
   pick(pick: CandidatePick | null): void;
+  /** Where a kernel answers: put token `id` at answer item `item` and let the model go on (what-if). */
+  continueWith?: (item: number, id: number) => void;
 }
 
 /** One row: a candidate, or the chosen token when it is not among them. */
@@ -92,6 +94,7 @@ export class CandidatesView {
     const children: Node[] = [main];
     const base = this.base(rows, pick);
     if (live && base !== undefined && base !== x.id) children.push(this.vs(item, base, x, against));
+    if (this.actions.continueWith && x.id !== undefined && !x.chosen) children.push(this.continueButton(item, x));
     const el = h(x.extra ? "div" : "li", { class: cls + (shown ? " is-picked" : "") + (against ? " is-against" : ""), role: x.extra ? "chosen" : "candidate" }, children);
     el.dataset.id = String(x.id ?? "");
     return el;
@@ -118,6 +121,13 @@ export class CandidatesView {
     const label = `Contrast: where the evidence is for the shown token (red) rather than ${JSON.stringify(x.text)} (blue)`;
     const b = h("button", { class: "tam-vs", role: "candidate-vs", text: "vs", attrs: { type: "button", "aria-pressed": String(active), title: label, "aria-label": label } });
     b.addEventListener("click", () => this.actions.pick(active ? { item, a: base, b: null } : { item, a: base, b: x.id as number }));
+    return b;
+  }
+
+  private continueButton(item: number, x: Row): HTMLElement {
+    const label = `What if the model had said ${JSON.stringify(x.text)} here and gone on: explain that answer beside this one`;
+    const b = h("button", { class: "tam-continue", role: "candidate-continue", text: "continue with this", attrs: { type: "button", title: label, "aria-label": label } });
+    b.addEventListener("click", () => this.actions.continueWith?.(item, x.id as number));
     return b;
   }
 
