@@ -10,8 +10,10 @@ answer and a what-if, TAM beside EAGLE) so a selection in one selects the same t
 - words only one side has pair with nothing (``None``).
 
 :meth:`Comparison.difference` is one item's map minus its partner's where the grids match (the same
-image through the same processor), signed in ``[-1, 1]``; :meth:`Comparison.changed` marks the
-rows whose token differs or whose maps differ by more than a tolerance.
+image through the same processor), signed in ``[-1, 1]``, of the maps each side shows (its shown
+method's: TAM beside EAGLE subtracts EAGLE's map from TAM's, at the tokens EAGLE explained);
+:meth:`Comparison.changed` marks the rows whose token differs or whose maps differ by more than a
+tolerance.
 """
 
 from __future__ import annotations
@@ -117,8 +119,8 @@ class Comparison:
         grids_a, grids_b = [v.grid for v in self.a.views], [v.grid for v in self.b.views]
         if grids_a != grids_b:
             raise ValueError(f"the views' grids differ ({grids_a} vs {grids_b}): the maps cannot be subtracted.")
-        ma = self.a.view_maps(r.a, eci_scale, **toggles)
-        mb = self.b.view_maps(r.b, eci_scale, **toggles)
+        ma = shown_maps(self.a, r.a, eci_scale, **toggles)
+        mb = shown_maps(self.b, r.b, eci_scale, **toggles)
         return [x - y for x, y in zip(ma, mb, strict=True)]
 
     def changed(self, tolerance: float = 1 / 255, **toggles: Any) -> list[bool]:
@@ -131,7 +133,12 @@ class Comparison:
             if not r.same_token or not same_grids:
                 out.append(not r.same_token)
                 continue
-            out.append(max(float(np.abs(d).max()) for d in self.difference(k, **toggles)) > tolerance)
+            try:
+                diff = self.difference(k, **toggles)
+            except ValueError:  # a side's method did not explain this token: nothing to compare
+                out.append(False)
+                continue
+            out.append(max(float(np.abs(d).max()) for d in diff) > tolerance)
         return out
 
     def widget(self, **traits: Any) -> Any:
@@ -148,6 +155,25 @@ class Comparison:
         from .display.compare_widget import save_compare_html
 
         return save_compare_html(self, path, **traits)
+
+
+def shown_maps(exp: Explanation, item: int, eci_scale: float = 1.0, **toggles: Any) -> list[np.ndarray]:
+    """``item``'s map per view as the page shows it for ``exp``'s shown method: TAM's own map
+    (:meth:`Explanation.view_maps`), or a black-box method's map on the vision cells (EAGLE's, for
+    the tokens it explained; a ValueError for the others)."""
+    if exp.method == "tam":
+        return exp.view_maps(item, eci_scale, **toggles)
+    import torch
+
+    from .methods import get_method
+
+    method = get_method(exp.method)
+    arrays, _ = method.wire_arrays(exp.results[exp.method], exp)
+    if item not in arrays.get("items", np.zeros(0)).tolist():
+        raise ValueError(
+            f"item {item} ({exp.item_texts[item]!r}) was not explained by {method.title}: no map to compare."
+        )
+    return exp._per_view(torch.from_numpy(np.asarray(arrays["grid"], dtype=np.float32)))
 
 
 def compare(a: Explanation, b: Explanation, labels: Sequence[str] | None = None) -> Comparison:

@@ -80,3 +80,27 @@ def test_a_row_with_one_side_has_no_difference() -> None:
     assert lonely and cmp.changed()[lonely[0]]
     with pytest.raises(ValueError, match="one side only"):
         cmp.difference(lonely[0])
+
+
+def test_tam_beside_eagle_subtracts_eagles_map_at_the_tokens_it_explained() -> None:
+    model, processor, make = demo_model()
+    image, answer = make(2).image, "a red dotted shape ."
+    tam = explain(model, processor, image, PROMPT, answer=answer)
+    options = {
+        "eagle": {"division": 9, "variant": "efficient", "search_scope": 3, "pending_samples": 2, "update_step": 3}
+    }
+    eagle = explain(
+        model, processor, image, PROMPT, answer=answer, method=["eagle", "tam"], tokens=[1], options=options
+    )
+    cmp = compare(tam, eagle)
+    row = next(i for i, r in enumerate(cmp.rows) if r.a == tam.n_prompt + 1)  # "red", which EAGLE explained
+    grid = eagle.results["eagle"]
+    from tam_widget.methods import get_method
+
+    arrays, _ = get_method("eagle").wire_arrays(grid, eagle)
+    want = tam.view_maps(tam.n_prompt + 1)[0] - arrays["grid"].reshape(tam.views[0].grid)
+    np.testing.assert_allclose(cmp.difference(row)[0], want, atol=1e-6)
+    with pytest.raises(ValueError, match="was not explained by EAGLE"):
+        cmp.difference(row + 1)
+    changed = cmp.changed()  # rows EAGLE did not explain are not "changed" (nothing to compare)
+    assert changed[row] and not changed[row + 1]

@@ -100,3 +100,32 @@ def test_two_tokenizers_link_by_word(browser: Any, tmp_path: Path) -> None:  # n
     screenshot(page, "compare-tokenizers", full_page=True)
     guard.check()
     page.context.close()
+
+
+def test_tam_beside_eagle_subtracts_what_each_side_shows(browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    model, processor, make = demo_model()
+    image = make(2).image
+    tam = explain(model, processor, image, PROMPT, answer=ANSWER)
+    k = 6  # "green"
+    eagle_options = {"division": 9, "variant": "efficient", "search_scope": 3, "pending_samples": 2, "update_step": 3}
+    eagle = explain(
+        model,
+        processor,
+        image,
+        PROMPT,
+        answer=ANSWER,
+        method=["eagle", "tam"],
+        tokens=[k],
+        options={"eagle": eagle_options},
+    )
+    cmp = compare(tam, eagle, labels=("TAM", "EAGLE"))
+    row = next(i for i, r in enumerate(cmp.rows) if r.a == tam.n_prompt + k)
+    page, guard = open_page(browser, cmp.save_html(tmp_path / "e.html"), width=1700)
+    _token(page, "a", cmp.rows[row].a).click()
+    page.mouse.move(0, 0)
+    snap = page.evaluate(SNAP)
+    assert snap["row"] == row and snap["b"]["method"] == "eagle" and snap["a"]["method"] == "tam"
+    np.testing.assert_allclose(np.asarray(snap["difference"]), cmp.difference(row)[0].reshape(-1), atol=TOL)
+    screenshot(page, "compare-tam-eagle", full_page=True)
+    guard.check()
+    page.context.close()
