@@ -92,6 +92,17 @@ class CompareWidget(anywidget.AnyWidget):  # type: ignore[misc]
         if refused:
             self.send_state(refused)
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """anywidget's live view plus a static picture of both sides at the shown row (``image/png``,
+        ``text/html``) for front ends without the widget (:mod:`.compare_picture`)."""
+        from .compare_picture import fallback
+        from .snapshot import with_fallback
+
+        keys = ("eci_scale", "eci", "filter", "colormap", "opacity", "layer")
+        traits = {k: getattr(self, k) for k in keys}
+        make = lambda: fallback(self.comparison, self.selected_row, traits)  # noqa: E731
+        return with_fallback(self, super()._repr_mimebundle_(**kwargs), make)
+
     def select(self, word: str) -> int:
         """Select the last row whose text (either side's) is ``word``; returns the row."""
         key = "".join(word.split()).lower()

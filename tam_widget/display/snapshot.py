@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -214,8 +215,9 @@ def fallback(exp: Explanation, view: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def with_fallback(widget: Any, bundle: Any) -> Any:
-    """anywidget's bundle (``data`` or ``(data, metadata)``) plus :func:`fallback` for the widget's current view.
+def with_fallback(widget: Any, bundle: Any, make: Callable[[], dict[str, str]] | None = None) -> Any:
+    """anywidget's bundle (``data`` or ``(data, metadata)``) plus :func:`fallback` for the widget's current view
+    (or what ``make`` returns: another widget's static picture).
 
     A picture that cannot be drawn is logged and left out: the live widget still shows.
     """
@@ -224,7 +226,7 @@ def with_fallback(widget: Any, bundle: Any) -> Any:
         return bundle
     keys = ("selected", "eci_scale", "eci", "filter", "colormap", "opacity", "smooth", "layer")
     try:
-        extra = fallback(widget.explanation, {k: getattr(widget, k) for k in keys})
+        extra = make() if make is not None else fallback(widget.explanation, {k: getattr(widget, k) for k in keys})
     except Exception as e:  # the static picture is a convenience: never let it hide the live widget
         widget.log.warning("tam-widget: no static picture in the output (%s: %s)", type(e).__name__, e)
         return bundle

@@ -3,6 +3,7 @@ alignment and changed rows, and the shared view traits checked by params (Python
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -92,3 +93,25 @@ def test_select_and_the_offline_page(cmp: Comparison, tmp_path: Path) -> None:
     }
     with pytest.raises(ValueError, match="opacity"):
         cmp.save_html(tmp_path / "bad.html", opacity=2)
+
+
+def test_the_output_carries_a_static_picture_of_both_sides(cmp: Comparison) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from tam_widget.display.snapshot import picture
+    from tam_widget.display.widget import view_defaults
+
+    hostile = compare(cmp.a, cmp.b, labels=("said", "<script>x</script>"))
+    bundle = hostile.widget()._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data  # the live view is still there
+    image = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+    row = hostile.rows[hostile.widget().selected_row]
+    one = picture(cmp.a, view_defaults(cmp.a) | {"selected": row.a})
+    assert image.width > 2 * one.width and image.height > one.height  # both sides, under their labels
+    page = data["text/html"]
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert html.escape(cmp.a.text) in page and html.escape(cmp.b.text) in page
