@@ -113,9 +113,10 @@ class Explanation:
     def view_maps(
         self, item: int, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True, layer: int | None = None
     ) -> list[np.ndarray]:
-        """One float map per view for ``item``: ``(h, w)``, or ``(t, h, w)`` for a video view."""
+        """One float map per view for ``item``: ``(h, w)``, or ``(t, h, w)`` for a video view; it costs
+        one item's work (:meth:`TAMResult.item_map`), so a loop over the tokens costs one :meth:`maps`."""
         item = params.item("item", item, len(self.item_positions))
-        return self._per_view(self.maps(eci_scale, eci=eci, filter=filter, layer=layer).image[item])
+        return self._per_view(self.tam.at_layer(layer).item_map(item, eci_scale, eci=eci, filter=filter))
 
     def class_map(
         self, item: int, token: int | str, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True

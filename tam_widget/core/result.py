@@ -100,6 +100,18 @@ class TAMResult:
             image = filter_frames(image, self.layout, self.kernel)
         return TAMMaps(image, text, self.layout)
 
+    def item_map(self, item: int, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True) -> torch.Tensor:
+        """``(n_v,)``: item ``item``'s row of :meth:`maps` at the cost of one item (every step is per item:
+        ECI with its own context, the joint min-max with its own relevance, the filter on its own frames)."""
+        eci_scale = params.eci_scale(eci_scale)
+        eci, filter = params.flag("eci", eci), params.flag("filter", filter)
+        item = params.item("item", item, self.n_items)
+        row = slice(item, item + 1)
+        scale = torch.nan_to_num(self.scale[row], nan=0.0)
+        image = corrected(self.A[row], self.E[row], scale, eci_scale if eci else 0.0)
+        image, _ = normalise(image, self.R[row], self.n_visible[row])
+        return (filter_frames(image, self.layout, self.kernel) if filter else image)[0]
+
     def eval_maps(self, eci_scale: float = 1.0) -> torch.Tensor:
         """``(N, n_v)`` uint8 maps of :attr:`eval_items`, as the reference evaluates them."""
         return self.maps(eci_scale).u8[self.eval_items]
