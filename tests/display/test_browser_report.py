@@ -6,13 +6,12 @@ The full-page screenshot goes to build/screenshots/report.png (or $TAM_SCREENSHO
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Guard, launch, screenshot
-from playwright.sync_api import sync_playwright
+from browser import Guard, screenshot
+from display.test_browser_page import browser  # noqa: F401
 
 from tam_widget.evaluation.report import write_report
 from tests.evaluation.test_report import HOSTILE, synthetic
@@ -35,15 +34,7 @@ HOVER = """() => { const label = document.querySelector('#tam-report-spreads .ho
 IMAGES = "() => Array.from(document.querySelectorAll('.case img')).map(i => [i.complete, i.naturalWidth])"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
-def test_report_renders_offline(browser: Any, tmp_path: Path) -> None:
+def test_report_renders_offline(browser: Any, tmp_path: Path) -> None:  # noqa: F811
     summary, rows, cases = synthetic(n_samples=16)
     path = write_report(tmp_path / "report.html", summary, rows, cases)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)

@@ -18,26 +18,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tam_widget.evaluation.eval_methods import EVAL_METHODS
 from tam_widget.evaluation.report import Case, write_report
+from tam_widget.evaluation.summary import METRIC_NAMES
 
 pytest.importorskip("plotly")
 
-LABELS = {"tam": "TAM", "cam": "CAM", "tam-no-eci": "TAM without ECI", "tam-no-filter": "TAM without filter"}
-LABELS["eagle"] = "EAGLE"
-NAMES = {
-    "obj_iou": "Obj-IoU",
-    "func_iou": "Func-IoU",
-    "f1_iou": "F1-IoU",
-    "rouge_l": "ROUGE-L",
-    "meteor": "METEOR",
-    "precision": "Precision",
-    "recall": "Recall",
-    "pointing": "Pointing",
-    "insertion_auc": "Insertion AUC",
-    "deletion_auc": "Deletion AUC",
-    "word_insertion_auc": "Word insertion AUC",
-    "word_deletion_auc": "Word deletion AUC",
-}
+LABELS = {m.name: m.label for m in EVAL_METHODS.values()}
+NAMES = METRIC_NAMES  # the summary's own display names
 LOWER = ("deletion_auc", "word_deletion_auc")  # lower is better: "↓" after the name
 PER_WORD = [k for k in NAMES if k not in ("insertion_auc", "deletion_auc")]
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
