@@ -14,29 +14,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .datasets.base import Sample
 from .eval_methods import EVAL_METHODS, EvalMethod
+from .report_figures import per_sample
 from .sample_scores import Settings
 
 WORST = 3  # cases per method
 REPORT = "report.html"
 
 
-def _per_sample(row: dict[str, Any], metric: str) -> float | None:
-    values = row["metrics"].get(metric)
-    if isinstance(values, list):
-        values = [v for v in values if v == v]
-        return float(np.mean(values)) if values else None
-    return None if values is None or values != values else float(values)
-
-
 def worst(rows: Sequence[dict[str, Any]], method: str, k: int = WORST) -> list[tuple[dict[str, Any], str, float]]:
     """The ``k`` rows of ``method`` with the lowest Obj-IoU (or insertion AUC when no row has one)."""
     mine = [r for r in rows if r["method"] == method]
     for metric in ("obj_iou", "insertion_auc", "pointing"):
-        scored = [(r, metric, v) for r in mine if (v := _per_sample(r, metric)) is not None]
+        scored = [(r, metric, v) for r in mine if (v := per_sample(r["metrics"].get(metric))) is not None]
         if scored:
             return sorted(scored, key=lambda c: c[2])[:k]
     return []
