@@ -48,6 +48,8 @@ class Explanation:
     method: str = "tam"  # the method shown first
     chosen_probs: np.ndarray | None = None  # (N,) the probability of the token the answer has at each step
     source: Any = field(default=None, repr=False, compare=False)  # how it was made (whatif.Source), never saved
+    # the page's encoded pictures (tam_widget.display.images), keyed by what they depend on; never saved
+    _encoded: dict[Any, list[bytes]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.method not in self.results:

@@ -4,6 +4,12 @@ Layout (format ``tam-widget/explanation/2``): the shared tensors (``token_ids``,
 ``vision_positions``, ``top_ids``, ``top_probs``, ``image_<i>``) and each method's own tensors
 under ``<method>.<name>`` (the method's ``to_state``); the header holds the texts, views, metadata
 and each method's small JSON. Files of format 1 (TAM only, before methods) are read too.
+
+What can be derived exactly is not stored: TAM's interference maps ``E = omega @ A`` (``tam.E`` and each
+earlier layer's ``tam.layer<i>.E``, as large as ``A``) are dropped on save and recomputed on load, on the
+load device, by the same product the core computes them with (:func:`tam_widget.core.eci.interference`);
+older files that hold ``E`` load too, their ``E`` recomputed as well (so Python's maps always use the
+``omega @ A`` the page forms from the same arrays).
 This module never imports :mod:`tam_widget.explanation`: :func:`read` returns the constructor's
 arguments and ``Explanation.load`` builds the object.
 """
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +55,7 @@ def save(exp: Explanation, path: str | os.PathLike[str]) -> Path:
     methods: dict[str, Any] = {}
     for name, result in exp.results.items():
         state, header = get_method(name).to_state(result)
-        tensors.update({f"{name}.{k}": v for k, v in state.items()})
+        tensors.update({f"{name}.{k}": v for k, v in state.items() if not _derived(name, k)})
         methods[name] = header
     header = {
         "format": FORMAT,
@@ -88,7 +95,7 @@ def read(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> di
         results = {}
         for method, header in h["methods"].items():
             own = {k.split(".", 1)[1]: v for k, v in t.items() if k.startswith(f"{method}.")}
-            results[method] = get_method(method).from_state(own, header, layout)
+            results[method] = get_method(method).from_state(_derive(method, own, device), header, layout)
             io_checks.check_result(method, results[method], checked)
     except ValueError as e:
         raise ValueError(f"Cannot load {name!r}: {e}") from e
@@ -104,6 +111,30 @@ def read(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> di
         "chosen_probs": t["chosen_probs"].numpy() if "chosen_probs" in t else None,
         "meta": h["meta"],
     }
+
+
+# a method's saved tensors that are exact functions of others: never written, recomputed on read
+DERIVED = {"tam": re.compile(r"(layer\d+\.)?E")}
+
+
+def _derived(method: str, key: str) -> bool:
+    """Whether ``method``'s tensor ``key`` is derived (:data:`DERIVED`), so not saved."""
+    pattern = DERIVED.get(method)
+    return pattern is not None and pattern.fullmatch(key) is not None
+
+
+def _derive(method: str, own: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """``own`` with its derived tensors (re)computed on ``device``: TAM's ``E = omega @ A`` for the last
+    layer and each earlier one, after :func:`io_checks.check_eci` (a stored ``E`` of an older file is
+    replaced). ``A`` and ``omega`` move to ``device`` too; the rest follows with the result."""
+    if method != "tam":
+        return own
+    out = {k: v for k, v in own.items() if not _derived(method, k)}
+    for prefix in sorted({m.group(1) or "" for k in own if (m := re.fullmatch(r"(layer\d+\.)?(A|omega|E)", k))}):
+        io_checks.check_eci(own, prefix)
+        A, omega = own[f"{prefix}A"].to(device), own[f"{prefix}omega"].to(device)
+        out |= {f"{prefix}A": A, f"{prefix}omega": omega, f"{prefix}E": omega @ A}  # as core/eci.py forms it
+    return out
 
 
 def _open(name: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

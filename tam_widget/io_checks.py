@@ -5,7 +5,7 @@ tensor: present, of its type, and consistent with the others (T = P + N, the gri
 vision positions, token lists of one length, candidates per answer step...). Each failure is a
 ``ValueError`` naming the field; :func:`tam_widget.io.read` adds the file's name. The methods
 check their own parts (``TAM.check_state``); :func:`check_result` matches a method's result with
-the shared fields.
+the shared fields; :func:`check_eci` checks what TAM's ``E`` (not stored) is recomputed from.
 """
 
 from __future__ import annotations
@@ -96,6 +96,35 @@ def check_result(method: str, result: Any, checked: dict[str, Any]) -> None:
     ids = getattr(result, "token_ids", None)
     if isinstance(ids, torch.Tensor) and not torch.equal(ids.cpu().long(), checked["item_token_ids"]):
         raise ValueError(f"tensor '{method}.token_ids' differs from 'token_ids' at the explained items.")
+
+
+def check_eci(tam: dict[str, torch.Tensor], prefix: str = "") -> None:
+    """What ``E = omega @ A`` is formed from on load (``tam_widget.io``): TAM's tensors ``A`` (T, n_v) and
+    ``omega`` (T, T) under ``prefix`` (``""``, or ``"layer<i>."`` for an earlier layer) present, of one float
+    dtype, finite. The rest of TAM's state is its own :meth:`~tam_widget.methods.tam.TAM.check_state`'s."""
+    layer = f"layer {prefix[5:-1]}: " if prefix else ""
+    name = {k: f"tam.{prefix}{k}" for k in ("A", "omega")}
+    missing = [name[k] for k in ("A", "omega") if f"{prefix}{k}" not in tam]
+    if missing:
+        raise ValueError(f"{layer}tensor(s) {missing} are missing.")
+    A, omega = tam[f"{prefix}A"], tam[f"{prefix}omega"]
+    if A.ndim != 2:
+        raise ValueError(f"{layer}tensor {name['A']!r} has shape {tuple(A.shape)}; expected (T, n_v).")
+    T = A.shape[0]
+    if tuple(omega.shape) != (T, T):
+        raise ValueError(
+            f"{layer}tensor {name['omega']!r} has shape {tuple(omega.shape)}; expected {(T, T)} "
+            f"(one row and column per row of {name['A']!r})."
+        )
+    if not A.is_floating_point() or omega.dtype != A.dtype:
+        raise ValueError(
+            f"{layer}tensors {name['A']!r} ({A.dtype}) and {name['omega']!r} ({omega.dtype}): A, omega, R and "
+            "scale share one float dtype."
+        )
+    for key, x in (("A", A), ("omega", omega)):
+        bad = int((~torch.isfinite(x)).sum())
+        if bad:
+            raise ValueError(f"{layer}tensor {name[key]!r} holds {bad} NaN or infinite value(s).")
 
 
 def _int(h: dict[str, Any], key: str, lo: int | None, hi: int | None, what: str = "") -> int:

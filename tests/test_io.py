@@ -17,6 +17,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from tam_widget import Explanation, explain
+from tam_widget.methods import get_method
 from tam_widget.methods.tam import STATE
 
 Header = dict[str, Any]
@@ -102,7 +103,10 @@ CORRUPTED: dict[str, tuple[Callable[[Header, Tensors], None], str]] = {
         for key in ("token_ids", "vision_positions", "top_ids", "top_probs")
     },
     "no image_0": (drop("image_0"), "'n_images' is 1 but the file holds the image tensors []"),
-    **{f"no tam.{key}": (drop(f"tam.{key}"), f"['tam.{key}'] are missing") for key in STATE},
+    **{f"no tam.{key}": (drop(f"tam.{key}"), f"['tam.{key}'] are missing") for key in STATE if key != "E"},
+    "A not 2-D": (set_tensor("tam.A", lambda x: x[0]), "tensor 'tam.A' has shape ({n_v},); expected (T, n_v)"),
+    "NaN in omega": (set_tensor("tam.omega", with_nan), "'tam.omega' holds 1 NaN"),
+    "A as int": (set_tensor("tam.A", lambda x: x.long()), "share one float dtype"),
     # shapes consistent with each other and with the header
     "A one column short": (
         set_tensor("tam.A", lambda x: x[:, :-1]),
@@ -330,6 +334,12 @@ LAYERED = {
     "layer index not an int": (_layers(["0"]), "distinct layer indices"),
     "layer tensor of the wrong shape": (_layer_tensor, "layer 0: tensor 'tam.layer0.A' has shape"),
     "layer tensor missing": (drop("tam.layer0.R"), "layer 0: tensor(s) ['tam.layer0.R'] are missing"),
+    "layer omega missing": (drop("tam.layer0.omega"), "layer 0: tensor(s) ['tam.layer0.omega'] are missing"),
+    "layer omega of the wrong shape": (
+        set_tensor("tam.layer0.omega", lambda x: x[:-1]),
+        "layer 0: tensor 'tam.layer0.omega' has shape",
+    ),
+    "NaN in a layer's A": (set_tensor("tam.layer0.A", with_nan), "layer 0: tensor 'tam.layer0.A' holds 1 NaN"),
 }
 
 
@@ -342,3 +352,73 @@ def test_a_corrupted_layer_is_refused_naming_it(
     corrupt(header, tensors)
     with pytest.raises(ValueError, match=re.escape(fragment)):
         Explanation.load(write(tmp_path / "bad.safetensors", header, tensors))
+
+
+EAGLE_FAST = {"eagle": {"variant": "efficient", "division": 16}}
+SETTINGS: list[dict[str, Any]] = [{}, {"eci_scale": 0.5}, {"eci_scale": 2.0}, {"eci": False}, {"filter": False}]
+
+
+@pytest.fixture(scope="module")
+def full() -> Explanation:
+    """Every layer, the candidates and an EAGLE result beside TAM."""
+    fx = FIXTURES["qwen2_vl"]()
+    exp = explain(
+        fx.model,
+        fx.processor,
+        fx.images,
+        fx.prompt,
+        answer="a cat",
+        layers="all",
+        method=["tam", "eagle"],
+        options=EAGLE_FAST,
+    )
+    assert exp.tam.candidates is not None and exp.tam.layers and "eagle" in exp.results
+    return exp
+
+
+def assert_same_maps(back: Explanation, exp: Explanation) -> None:
+    """Every layer's maps at every setting u8-equal and within 1e-6; the candidates' maps; EAGLE's state."""
+    for layer in exp.layers:
+        for kw in SETTINGS:
+            before, after = exp.maps(layer=layer, **kw), back.maps(layer=layer, **kw)
+            assert torch.equal(after.u8, before.u8), (layer, kw)
+            torch.testing.assert_close(after.image, before.image, atol=1e-6, rtol=0)
+    ids = exp.tam.candidates.classes  # type: ignore[union-attr]
+    for item in range(exp.n_prompt, exp.tam.n_items):
+        torch.testing.assert_close(back.tam.class_maps(item, ids), exp.tam.class_maps(item, ids), atol=1e-6, rtol=0)
+    eagle = get_method("eagle")
+    for (key, want), (k, got) in zip(
+        eagle.to_state(exp.results["eagle"])[0].items(), eagle.to_state(back.results["eagle"])[0].items(), strict=True
+    ):
+        assert key == k and torch.equal(got, want), key
+
+
+def with_e(path: Path, exp: Explanation, E: torch.Tensor | None = None) -> tuple[Header, Tensors]:
+    """The file at ``path`` as an older version wrote it: ``tam.E`` (or the ``E`` given) and each layer's E."""
+    header, tensors = parts(path)
+    r = exp.tam
+    tensors |= {"tam.E": r.E if E is None else E} | {f"tam.layer{i}.E": layer.E for i, layer in r.layers.items()}
+    return header, tensors
+
+
+def test_the_file_keeps_no_e_and_the_maps_come_back(full: Explanation, tmp_path: Path) -> None:
+    path = full.save(tmp_path / "full.safetensors")
+    _, tensors = parts(path)
+    assert [k for k in tensors if k.endswith("E")] == []  # E = omega @ A: recomputed on load
+    old = write(tmp_path / "old.safetensors", *with_e(path, full))
+    E_bytes = sum(r.E.numel() * r.E.element_size() for r in [full.tam, *full.tam.layers.values()])
+    assert E_bytes <= old.stat().st_size - path.stat().st_size < E_bytes + 1024  # E, and its entries in the header
+    back = Explanation.load(path)
+    assert_same_maps(back, full)
+    for got, want in zip([back.tam, *back.tam.layers.values()], [full.tam, *full.tam.layers.values()], strict=True):
+        assert torch.equal(got.E, want.E)  # the same product as the core's, on the same device
+
+
+def test_an_older_file_with_e_loads_its_e_recomputed(full: Explanation, tmp_path: Path) -> None:
+    path = full.save(tmp_path / "full.safetensors")
+    back = Explanation.load(write(tmp_path / "old.safetensors", *with_e(path, full)))
+    assert_same_maps(back, full)
+    # an E that disagrees with omega @ A (the page always formed omega @ A): recomputed, so the same maps
+    stale = Explanation.load(write(tmp_path / "stale.safetensors", *with_e(path, full, full.tam.E + 1)))
+    assert torch.equal(stale.tam.E, full.tam.E)
+    assert_same_maps(stale, full)

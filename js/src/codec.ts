@@ -1,5 +1,5 @@
 /**
- * Decoding what tam_widget/display/wire.py sends (wire version 3): one little-endian buffer
+ * Decoding what tam_widget/display/wire.py sends (wire version 4): one little-endian buffer
  * holding every method's arrays, plus small JSON metadata. meta.methods maps each method's name
  * to its part ({arrays: {name: {dtype, offset, shape}}, ...its small JSON}, offsets absolute into
  * the one buffer); meta.method names the one shown first. This module checks the metadata every
@@ -11,7 +11,7 @@ import type { DiagnosisMeta } from "./views/diagnosis";
 import { type ArraySpec, type Bytes, copyBytes, WireError } from "./arrays";
 import { methodImpl, type MethodImpl, type MethodMaps } from "./methods";
 
-export const WIRE_VERSION = 3;
+export const WIRE_VERSION = 4;
 
 /** One explained item: the v-th displayed token (prompt items first, then the answer). */
 export interface ItemMeta {

@@ -3,7 +3,8 @@ import { copyBytes, WireError } from "../src/arrays";
 import { decode, type WireMeta } from "../src/codec";
 import { METHODS, type MethodImpl } from "../src/methods";
 import { TamMaps } from "../src/methods/tam";
-import { encodeArrays, syntheticCase } from "./helpers";
+import { dequantiseRow, omegaRow, relevanceRow } from "../src/methods/tam-rows";
+import { encodeArrays, syntheticCase, tamParts } from "./helpers";
 
 /** The decoded TAM data of a case (narrowed from the generic MethodMaps). */
 function tamData(bytes: ArrayBuffer | DataView, meta: WireMeta) {
@@ -17,28 +18,29 @@ afterEach(() => {
 });
 
 describe("codec", () => {
-  it("round-trips a buffer built here", () => {
+  it("round-trips a buffer built here: A within half a step per row, omega's lower triangle, R's shown part", () => {
     const A = Float32Array.from([0, 1.5, -2, 3.25, 4, 5]);
     const omega = Float32Array.from([0, 0, 1, 0]);
     const scale = Float32Array.from([NaN, 0.5]);
     const R = Float32Array.from([1, 2, 3, 4]);
     const nVisible = Int32Array.from([1, 1]);
-    const { data, arrays } = encodeArrays({
-      A: { values: A, shape: [2, 3] },
-      omega: { values: omega, shape: [2, 2] },
-      scale: { values: scale, shape: [2] },
-      R: { values: R, shape: [2, 2] },
-      n_visible: { values: nVisible, shape: [2] },
-    });
-    expect(arrays.omega).toEqual({ dtype: "float32", offset: 24, shape: [2, 2] });
+    const { data, arrays } = encodeArrays(tamParts(A, omega, scale, R, nVisible));
+    expect(arrays.A).toEqual({ dtype: "uint16", offset: 0, shape: [2, 3] });
+    expect(arrays.A_lo).toEqual({ dtype: "float32", offset: 12, shape: [2] }); // 12 bytes of uint16, 4-byte aligned
+    expect([arrays.omega.shape, arrays.R.shape]).toEqual([[1], [2]]);
     const c = syntheticCase({ nPrompt: 1, nAnswer: 1, grids: [[1, 3]] });
     const out = tamData(new DataView(data), { ...c.meta, methods: { tam: { arrays, kernel: 3 } } });
     expect([out.T, out.nv, out.kernel]).toEqual([2, 3, 3]);
-    expect(out.A).toEqual(A);
-    expect(out.omega).toEqual(omega);
+    const row = new Float32Array(3);
+    for (const k of [0, 1]) {
+      dequantiseRow(row, out.A, k);
+      const half = out.A.step[k] / 2;
+      row.forEach((x, i) => expect(Math.abs(x - A[3 * k + i])).toBeLessThanOrEqual(half * 1.0001));
+    }
+    expect([...omegaRow(out, 0), ...omegaRow(out, 1)]).toEqual([1]);
     expect(Number.isNaN(out.scale[0])).toBe(true);
     expect(out.scale[1]).toBe(0.5);
-    expect(out.R).toEqual(R);
+    expect([...relevanceRow(out, 0), ...relevanceRow(out, 1)]).toEqual([1, 3]);
     expect(out.nVisible).toEqual(nVisible);
   });
 
@@ -71,7 +73,8 @@ describe("codec", () => {
     shifted.set(new Uint8Array(c.data), 3);
     const viaView = tamData(new DataView(shifted.buffer, 3, c.data.byteLength), c.meta);
     const direct = tamData(c.data, c.meta);
-    expect(viaView.A).toEqual(direct.A);
+    expect(viaView.A.q).toEqual(direct.A.q);
+    expect(viaView.A.lo).toEqual(direct.A.lo);
     expect(viaView.nVisible).toEqual(direct.nVisible);
   });
 
@@ -79,9 +82,9 @@ describe("codec", () => {
     const c = syntheticCase();
     const bytes = new Uint8Array(c.data.slice(0));
     const out = tamData(new DataView(bytes.buffer), c.meta);
-    const before = out.A[0];
+    const before = out.A.q[0];
     bytes.fill(255);
-    expect(out.A[0]).toBe(before);
+    expect(out.A.q[0]).toBe(before);
     expect(copyBytes(new Uint8Array([1, 2, 3]).subarray(1))).toEqual(new Uint8Array([2, 3]).buffer);
   });
 
@@ -95,17 +98,20 @@ describe("codec", () => {
 
   it("rejects a wrong version, a short buffer, a wrong shape or dtype, and frames that do not cover n_v", () => {
     const c = syntheticCase();
-    expect(() => decode(c.data, { ...c.meta, version: 2 })).toThrow(/version 2 .* reads 3/);
+    expect(() => decode(c.data, { ...c.meta, version: 3 })).toThrow(/Wire version 3 is not supported \(this front end reads 4\); rebuild the widget bundle/);
     expect(() => decode(c.data.slice(0, 100), c.meta)).toThrow(WireError);
     const badShape = structuredClone(c.meta);
-    badShape.methods.tam.arrays.omega.shape = [1, 2];
-    expect(() => decode(c.data, badShape)).toThrow(/omega has shape \[1,2\], expected \[10,10\]/);
+    badShape.methods.tam.arrays.omega.shape = [10, 10];
+    expect(() => decode(c.data, badShape)).toThrow(/omega has shape \[10,10\], expected \[45\]/);
     const badType = structuredClone(c.meta);
     badType.methods.tam.arrays.n_visible.dtype = "int64";
     expect(() => decode(c.data, badType)).toThrow(/int64/);
     const badFrames = structuredClone(c.meta);
     badFrames.frames[0].height = 1; // 8 cells where A has 48 columns
     expect(() => decode(c.data, badFrames)).toThrow(/A has shape \[10,48\], expected \[10,8\]/);
+    const badRows = structuredClone(c.meta);
+    badRows.methods.tam.arrays.A.dtype = "float32"; // a version 3 A
+    expect(() => decode(c.data, badRows)).toThrow(/Array A is float32, expected uint16/);
     const gap = structuredClone(c.meta);
     gap.frames.push({ offset: 99, height: 1, width: 1 });
     expect(() => decode(c.data, gap)).toThrow(/offset 99 should start at 48/);

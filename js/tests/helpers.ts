@@ -1,7 +1,9 @@
 /** Test helpers: a synthetic explanation in the wire format, and a fake anywidget model. */
 
 import type { ArraySpec } from "../src/arrays";
-import { type ItemMeta, type ViewMeta, WIRE_VERSION, type WireMeta } from "../src/codec";
+import { type FrameMeta, type ItemMeta, type ViewMeta, WIRE_VERSION, type WireMeta } from "../src/codec";
+import type { TamData } from "../src/methods/tam-math";
+import type { Rows } from "../src/methods/tam-rows";
 import type { Model, WidgetModel } from "../src/model";
 
 /** mulberry32: a small deterministic generator, so synthetic cases are the same on every run. */
@@ -27,25 +29,68 @@ export interface CaseOptions {
   seed?: number;
 }
 
-export type Parts = Record<string, { values: Float32Array | Int32Array; shape: number[] }>;
+export type Parts = Record<string, { values: Float32Array | Int32Array | Uint16Array; shape: number[] }>;
 
-/** wire.py's buffer layout, for tests: the arrays little-endian one after the other, offsets from `start`. */
+const padded = (n: number) => n + (-n & 3);
+
+/** wire.py's buffer layout, for tests: the arrays little-endian one after the other (each 4-byte aligned), offsets from `start`. */
 export function encodeArrays(parts: Parts, start = 0): { data: ArrayBuffer; arrays: Record<string, ArraySpec> } {
-  const total = Object.values(parts).reduce((s, p) => s + p.values.byteLength, start);
+  const total = Object.values(parts).reduce((s, p) => s + padded(p.values.byteLength), start);
   const data = new ArrayBuffer(total);
   const view = new DataView(data);
   const arrays: Record<string, ArraySpec> = {};
   let offset = start;
   for (const [name, { values, shape }] of Object.entries(parts)) {
-    const float = values instanceof Float32Array;
-    arrays[name] = { dtype: float ? "float32" : "int32", offset, shape: [...shape] };
+    const dtype = values instanceof Float32Array ? "float32" : values instanceof Uint16Array ? "uint16" : "int32";
+    arrays[name] = { dtype, offset, shape: [...shape] };
     for (let i = 0; i < values.length; i++) {
-      if (float) view.setFloat32(offset + 4 * i, values[i], true);
+      if (dtype === "float32") view.setFloat32(offset + 4 * i, values[i], true);
+      else if (dtype === "uint16") view.setUint16(offset + 2 * i, values[i], true);
       else view.setInt32(offset + 4 * i, values[i], true);
     }
-    offset += values.byteLength;
+    offset += padded(values.byteLength);
   }
   return { data, arrays };
+}
+
+/** Rows (rows x n) quantised as tam_wire.py quantise_rows: uint16 levels over each row's range (NaN lo and step: a non-finite row). */
+export function quantise(x: Float32Array, n: number): { q: Uint16Array; lo: Float32Array; step: Float32Array } {
+  const rows = n > 0 ? x.length / n : 0;
+  const q = new Uint16Array(x.length);
+  const lo = new Float32Array(rows);
+  const step = new Float32Array(rows);
+  for (let k = 0; k < rows; k++) {
+    const row = x.subarray(k * n, (k + 1) * n);
+    if (!row.every(Number.isFinite)) {
+      lo[k] = step[k] = NaN;
+      continue;
+    }
+    lo[k] = Math.min(...row);
+    step[k] = (Math.max(...row) - lo[k]) / 65535;
+    const safe = step[k] > 0 ? step[k] : 1;
+    for (let i = 0; i < n; i++) q[k * n + i] = Math.min(65535, Math.max(0, Math.round((row[i] - lo[k]) / safe)));
+  }
+  return { q, lo, step };
+}
+
+/** TAM's part of a v4 wire from dense arrays: A (T, n_v) quantised, omega (T, T) packed, R (T, T) cut to n_visible. */
+export function tamParts(A: Float32Array, omega: Float32Array, scale: Float32Array, R: Float32Array, nVisible: Int32Array): Parts {
+  const T = scale.length;
+  const nv = T > 0 ? A.length / T : 0;
+  const { q, lo, step } = quantise(A, nv);
+  const tri: number[] = [];
+  for (let v = 1; v < T; v++) for (let k = 0; k < v; k++) tri.push(omega[v * T + k]);
+  const shown: number[] = [];
+  for (let v = 0; v < T; v++) for (let k = 0; k < nVisible[v]; k++) shown.push(R[v * T + k]);
+  return {
+    A: { values: q, shape: [T, nv] },
+    A_lo: { values: lo, shape: [T] },
+    A_step: { values: step, shape: [T] },
+    omega: { values: Float32Array.from(tri), shape: [tri.length] },
+    R: { values: Float32Array.from(shown), shape: [shown.length] },
+    scale: { values: scale, shape: [T] },
+    n_visible: { values: nVisible, shape: [T] },
+  };
 }
 
 export interface Case {
@@ -84,13 +129,7 @@ export function syntheticCase(opts: CaseOptions = {}): Case {
   const scale = Float32Array.from({ length: T }, (_, v) => (v === 0 ? NaN : rnd()));
   const R = Float32Array.from({ length: T * T }, () => rnd() * 3);
   const nVisible = Int32Array.from({ length: T }, (_, v) => (v < nPrompt ? nPrompt : v));
-  const { data, arrays } = encodeArrays({
-    A: { values: A, shape: [T, nv] },
-    omega: { values: omega, shape: [T, T] },
-    scale: { values: scale, shape: [T] },
-    R: { values: R, shape: [T, T] },
-    n_visible: { values: nVisible, shape: [T] },
-  });
+  const { data, arrays } = encodeArrays(tamParts(A, omega, scale, R, nVisible));
   const items: ItemMeta[] = Array.from({ length: T }, (_, i) => ({
     text: opts.texts?.[i] ?? ` t${i}`,
     position: 100 + i,
@@ -189,4 +228,15 @@ export function fakeModel(c: Case, traits: Partial<Model> = {}): FakeModel {
     layer: -1, // the Python default of a page of the last layer only
     ...traits,
   });
+}
+
+/** Dense TAM arrays ((T, n_v) A, (T, T) omega and R) as the decoder's TamData: omega packed, R cut to n_visible, A as `rows` (default: quantised). */
+export function denseTamData(A: Float32Array, omega: Float32Array, scale: Float32Array, R: Float32Array, nVisible: Int32Array, frames: FrameMeta[], kernel = 3, rows?: Rows): TamData {
+  const T = scale.length;
+  const nv = T > 0 ? A.length / T : 0;
+  const parts = tamParts(A, omega, scale, R, nVisible);
+  const rStart = new Int32Array(T + 1);
+  for (let v = 0; v < T; v++) rStart[v + 1] = rStart[v] + nVisible[v];
+  const q = rows ?? { ...quantise(A, nv), n: nv };
+  return { T, nv, A: q, omega: parts.omega.values as Float32Array, scale, R: parts.R.values as Float32Array, rStart, nVisible, kernel, frames };
 }

@@ -20,14 +20,26 @@ interface LayerExpected {
   image: (number | null)[];
 }
 
+interface ClassExpected {
+  label: string;
+  eci_scale: number;
+  eci: boolean;
+  filter: boolean;
+  item: number;
+  ids: number[];
+  image: (number | null)[]; // (ids, n_v) row-major
+}
+
 interface LayerFixture {
   name: string;
   T: number;
   n_v: number;
   layers: number[];
   n_layers: number;
+  frames: number;
   wire: { data: string; meta: WireMeta };
   expected: LayerExpected[];
+  class_maps: ClassExpected[];
 }
 
 const DIR = join(FIXTURE_DIR, "layers");
@@ -51,12 +63,13 @@ it("has the layer fixtures written by js/tests/make_fixtures.py", () => {
 describe.each(files)("layers: %s", (file) => {
   const fx = JSON.parse(readFileSync(join(DIR, file), "utf8")) as LayerFixture;
 
-  it("reads the kept layers, the earlier ones compact", () => {
+  it("reads the kept layers, every one compact", () => {
     const maps = tamMaps(fx);
     expect(maps.layers).toEqual({ kept: fx.layers, n: fx.n_layers });
     const arrays = fx.wire.meta.methods.tam.arrays;
     expect([arrays.layer_A.dtype, arrays.layer_A.shape]).toEqual(["uint16", [fx.layers.length - 1, fx.T, fx.n_v]]);
-    expect(arrays.A.dtype).toBe("float32"); // the last layer as before
+    expect([arrays.A.dtype, arrays.A.shape]).toEqual(["uint16", [fx.T, fx.n_v]]); // the last layer the same way
+    expect([arrays.omega.shape, arrays.layer_omega.shape]).toEqual([[(fx.T * (fx.T - 1)) / 2], [fx.layers.length - 1, (fx.T * (fx.T - 1)) / 2]]);
   });
 
   it.each(fx.expected.map((e) => [e.layer, e.label, e] as const))("layer %i, %s: every item within 1/255 of Python", (_l, _s, e) => {
@@ -71,6 +84,23 @@ describe.each(files)("layers: %s", (file) => {
     const key = `${fx.name} ${e.label}`;
     worst.set(key, Math.max(worst.get(key) ?? 0, max));
     expect(max, `max |browser - python| at layer ${e.layer}`).toBeLessThanOrEqual(1 / 255);
+  });
+
+  it("the last layer's class maps: every class at every checked item and setting within 1/255 of Python", () => {
+    const maps = tamMaps(fx);
+    let max = 0;
+    for (const c of fx.class_maps) {
+      const params = TAM.params({ eciScale: c.eci_scale, eci: c.eci, filter: c.filter });
+      c.ids.forEach((id, m) => {
+        const got = maps.classMap(c.item, id, params);
+        if (!got) throw new Error(`no map for class ${id} at item ${c.item}`);
+        for (let i = 0; i < fx.n_v; i++) max = Math.max(max, Math.abs(got.image[i] - (c.image[m * fx.n_v + i] ?? NaN)));
+      });
+    }
+    const key = `${fx.name} class maps`;
+    worst.set(key, Math.max(worst.get(key) ?? 0, max));
+    expect(fx.class_maps.length).toBeGreaterThan(0);
+    expect(max).toBeLessThanOrEqual(1 / 255);
   });
 
   it("different layers give different maps, and candidates only at the last", () => {

@@ -4,17 +4,18 @@ Run from anywhere: ``PYTHONPATH=/path/to/checkout python js/tests/make_fixtures.
 
 Each fixture holds the case's arrays (``A``, ``omega``, ``scale`` with NaN as null, ``R``,
 ``n_visible``, flattened row-major), its ``frames`` and ``kernel``, the real wire encoding (version
-3: ``meta["methods"]["tam"]`` holds TAM's array specs and kernel) of an ``Explanation`` built around
+4: ``meta["methods"]["tam"]`` holds TAM's array specs and kernel) of an ``Explanation`` built around
 the case (``wire.data`` base64 + ``wire.meta``, so the TypeScript decoder is tested on what Python
 actually sends), the expected ``u8`` maps (and normalised text relevance) of every item for each
 setting the widget can show, and ``class_maps``: the u8 maps of three candidate classes, the
 item's own class and an earlier item's token at a few items (``TAMResult.class_maps``), for the page's candidate clicks.
 
 ``layers/<name>.json``: an explanation of a random toy Qwen2-VL with 4 decoder layers, every layer kept
-(``explain(..., layers="all")``), and the same with its earlier layers' raw maps raised per row (their
-minima not 0, :func:`shifted`): its wire (the earlier layers compact, A as uint16) and, per kept layer
-and setting (:data:`LAYER_SETTINGS`), every item's map as float32 (``exp.maps(layer=i)``), to measure the
-browser's error against 1/255.
+(``explain(..., layers="all")``), the same with its earlier layers' raw maps raised per row (their
+minima not 0, :func:`shifted`), and one of a 16-frame video (:func:`video_explanation`): its wire (every
+layer compact, A as uint16) and, per kept layer and setting (:data:`LAYER_SETTINGS`), every item's map as
+float32 (``exp.maps(layer=i)``) and the last layer's class maps at a few items, to measure the browser's
+error against 1/255.
 """
 
 from __future__ import annotations
@@ -42,9 +43,13 @@ SETTINGS = [
     ("lambda_1", 1.0, True, True),
     ("lambda_0.5", 0.5, True, True),
     ("lambda_1.37", 1.37, True, True),  # a slider value float32 cannot hold exactly
+    ("lambda_2", 2.0, True, True),
     ("lambda_0", 0.0, True, True),
     ("no_eci", 1.0, False, True),
     ("no_filter", 1.0, True, False),
+    ("lambda_0.5_no_filter", 0.5, True, False),
+    ("lambda_2_no_filter", 2.0, True, False),
+    ("no_eci_no_filter", 1.0, False, False),
 ]
 
 
@@ -89,7 +94,7 @@ def explanation(case: GoldenCase, result: TAMResult) -> Explanation:
 
 
 # settings the candidate (class) maps are checked at, and how many items of each case
-CLASS_SETTINGS = [SETTINGS[0], SETTINGS[1], SETTINGS[5]]
+CLASS_SETTINGS = [SETTINGS[0], SETTINGS[1], SETTINGS[3], SETTINGS[6]]
 CLASS_ITEMS = 8
 
 
@@ -157,14 +162,10 @@ def fixture(case: GoldenCase) -> dict[str, Any]:
 
 # (label, eci_scale, eci, filter): lambda in {0, 0.5, 1, 2}, ECI on/off, filter on/off
 LAYER_SETTINGS = [
-    ("lambda_1", 1.0, True, True),
-    ("lambda_0.5", 0.5, True, True),
-    ("lambda_2", 2.0, True, True),
-    ("lambda_0", 0.0, True, True),
-    ("no_eci", 1.0, False, True),
-    ("lambda_2_no_filter", 2.0, True, False),
-    ("no_eci_no_filter", 1.0, False, False),
-]
+    (f"lambda_{lam:g}{'' if filt else '_no_filter'}", lam, True, filt)
+    for filt in (True, False)
+    for lam in (0.0, 0.5, 1.0, 2.0)
+] + [("no_eci", 1.0, False, True), ("no_eci_no_filter", 1.0, False, False)]
 
 
 def layered_explanation() -> Explanation:
@@ -176,6 +177,21 @@ def layered_explanation() -> Explanation:
     processor = qwen2_vl_processor(max_pixels=224 * 252)
     images = [noise_image(224, 252, seed=1), noise_image(84, 84, seed=2)]
     return explain(model, processor, images, "What is here?", answer="a cat on a red mat.", layers="all")
+
+
+def video_explanation() -> Explanation:
+    """A random toy Qwen2-VL (4 layers) on a 16-frame video (8 temporal grids of 4 x 5 cells), every layer kept:
+    a many-frame layout, with candidates."""
+    from tam_widget import Video, explain
+    from tam_widget.testing.toy import noise_image, qwen2_vl_model, qwen2_vl_processor
+    from tam_widget.testing.video import with_video_processor
+
+    model = qwen2_vl_model(seed=5, layers=4)
+    processor = with_video_processor(qwen2_vl_processor(max_pixels=224 * 252), max_pixels=224 * 252)
+    frames = np.stack([np.roll(noise_image(112, 140, seed=7), 9 * i, axis=1) for i in range(16)])
+    return explain(
+        model, processor, Video(frames, fps=1.0), "What happens?", answer="a cat runs, a cat sits.", layers="all"
+    )
 
 
 def shifted(exp: Explanation) -> Explanation:
@@ -216,15 +232,43 @@ def layered_fixture(exp: Explanation, name: str) -> dict[str, Any]:
         "n_v": r.layout.n_tokens,
         "layers": exp.layers,
         "n_layers": r.n_layers,
+        "frames": len(meta["frames"]),
         "wire": {"data": base64.b64encode(data).decode("ascii"), "meta": meta},
         "expected": expected,
+        "class_maps": float_class_maps(r),
     }
+
+
+def float_class_maps(r: TAMResult) -> list[dict[str, Any]]:
+    """The last layer's class maps in float32 at a few items (every candidate, the item's own class and an
+    earlier item's: the repeat rule and the activations past an item's shown relevance), per LAYER_SETTINGS."""
+    if r.candidates is None:
+        return []
+    items = sorted({round(i) for i in np.linspace(1, r.n_items - 1, 4)})
+    out = []
+    for label, eci_scale, eci, filt in LAYER_SETTINGS:
+        for v in items:
+            ids = [*r.candidates.classes.tolist()[:4], int(r.classes[v]), int(r.classes[v // 2])]
+            maps = r.class_maps(v, torch.tensor(ids), eci_scale, eci=eci, filter=filt)
+            out.append(
+                {
+                    "label": label,
+                    "eci_scale": eci_scale,
+                    "eci": eci,
+                    "filter": filt,
+                    "item": v,
+                    "ids": ids,
+                    "image": floats(maps),
+                }
+            )
+    return out
 
 
 def write_layered() -> None:
     exp = layered_explanation()
     (OUT / "layers").mkdir(exist_ok=True)
-    for fx in (layered_fixture(exp, "toy_qwen2_vl_4_layers"), layered_fixture(shifted(exp), "shifted_rows")):
+    cases = [(exp, "toy_qwen2_vl_4_layers"), (shifted(exp), "shifted_rows"), (video_explanation(), "video_16_frames")]
+    for fx in (layered_fixture(e, name) for e, name in cases):
         path = OUT / "layers" / f"{fx['name']}.json"
         path.write_text(json.dumps(fx, separators=(",", ":")))
         print(f"{fx['name']}: T={fx['T']} n_v={fx['n_v']} layers {fx['layers']} -> {path}")

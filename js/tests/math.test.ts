@@ -1,20 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { FilterScratch, filterFrame, reflectIndex } from "../src/methods/tam-filter";
 import { computeItem, correctInto, interferenceInto, normaliseInto, type TamData, Workspace } from "../src/methods/tam-math";
+import type { Rows } from "../src/methods/tam-rows";
 import { toU8 } from "./fixtures";
+import { denseTamData } from "./helpers";
+
+/** Rows holding A exactly: every value here is a multiple of 2^-10 within 64 of its row's minimum. */
+function exact(A: number[][]): Rows {
+  const n = A[0].length;
+  const lo = Float32Array.from(A, (row) => Math.min(...row));
+  const q = Uint16Array.from(A.flatMap((row, k) => row.map((x) => (x - lo[k]) * 1024)));
+  return { q, lo, step: new Float32Array(A.length).fill(2 ** -10), n };
+}
 
 function data(A: number[][], omega: number[][], scale: number[], R: number[][], nVisible: number[], h: number, w: number): TamData {
-  return {
-    T: A.length,
-    nv: A[0].length,
-    A: Float32Array.from(A.flat()),
-    omega: Float32Array.from(omega.flat()),
-    scale: Float32Array.from(scale),
-    R: Float32Array.from(R.flat()),
-    nVisible: Int32Array.from(nVisible),
-    kernel: 3,
-    frames: [{ offset: 0, height: h, width: w }],
-  };
+  const f = (x: number[][]) => Float32Array.from(x.flat());
+  return denseTamData(f(A), f(omega), Float32Array.from(scale), f(R), Int32Array.from(nVisible), [{ offset: 0, height: h, width: w }], 3, exact(A));
 }
 
 describe("TAM math", () => {

@@ -29,7 +29,7 @@ const role = (el: HTMLElement, name: string) => el.querySelector(`[data-role="${
 const tokens = (el: HTMLElement) => [...el.querySelectorAll<HTMLElement>('[data-role="token"]')];
 const snapshot = (el: HTMLElement) => (el.querySelector(".tam-widget") as HTMLElement & { tam: { snapshot(): Snapshot } }).tam.snapshot();
 
-/** Overwrite entries of one of the case's float32 arrays in its buffer. */
+/** Overwrite entries of one of the case's float32 arrays in its buffer (A's rows: through A_lo, as the wire marks a non-finite row). */
 function poke(c: Case, name: string, values: Record<number, number>): void {
   const spec = c.meta.methods.tam.arrays[name];
   const view = new DataView(c.data);
@@ -82,8 +82,9 @@ describe("non-finite numbers", () => {
     const c = syntheticCase({ nPrompt: 2, nAnswer: 4, grids: [[3, 4]] });
     const nv = 12;
     const T = 6;
-    poke(c, "A", { [3 * nv + 5]: Number.NaN }); // item 3's raw map
-    poke(c, "R", { [5 * T + 1]: Infinity }); // item 5's relevance on item 1 (shown: n_visible[5] = 5)
+    poke(c, "A_lo", { 3: Number.NaN }); // item 3's raw map held a NaN
+    poke(c, "R", { [2 + 2 + 2 + 3 + 4 + 1]: Infinity }); // item 5's relevance on item 1 (rows of n_visible 2, 2, 2, 3, 4, 5)
+    expect(nv * T).toBe(72);
     poke(c, "scale", { 2: -Infinity });
     const maps = decode(c.data, c.meta).shown.maps as TamMaps;
     const ok = finiteItems(maps.data);
@@ -97,7 +98,7 @@ describe("non-finite numbers", () => {
   it("says so on the page, draws no heat and colours no text for such an item; the other items are unchanged", () => {
     const contexts = installMockCanvas();
     const c = syntheticCase({ nPrompt: 2, nAnswer: 3, grids: [[3, 4]] });
-    poke(c, "A", { [3 * 12]: Infinity });
+    poke(c, "A_lo", { 3: Infinity });
     const { el, model } = mountCase(c, { selected: 2 });
     const notice = role(el, "map-notice");
     expect(notice.hidden).toBe(true);

@@ -3,7 +3,8 @@
 For item ``v`` with context ``C_v`` (earlier items with a different token text), the
 interference map is the relevance-weighted mean of the context's *raw* maps, and the scale is
 the closed-form least-squares fit of that map to the item's own map. Because the context uses
-raw maps, every item is independent: ``E = Omega @ A`` for all items at once.
+raw maps, every item is independent: ``E = Omega @ A`` for all items at once. Beyond its outputs
+nothing of size ``T x n_v`` is allocated (the scale's dot products are one batched product).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import torch
 def eci_weights(R: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
     """``Omega``: ``(T, T)``, row ``v`` the relevance weights of item ``v``'s context, summing to 1
     (all zero for an empty context), so that ``E = Omega @ A``."""
-    weights = torch.where(context, R, torch.zeros_like(R))
-    return weights / (weights.sum(dim=1, keepdim=True) + 1e-8)
+    weights = torch.where(context, R, 0.0)
+    return weights.div_(weights.sum(dim=1, keepdim=True) + 1e-8)
 
 
 def interference(
@@ -35,9 +36,14 @@ def interference(
 
 def least_squares_scale(A: torch.Tensor, E: torch.Tensor) -> torch.Tensor:
     """``s``: ``(T,)`` with ``s_v = <A_v, E_v> / <E_v, E_v>`` (0 where ``E_v = 0``)."""
-    ee = (E * E).sum(dim=1)
-    ae = (A * E).sum(dim=1)
+    ee, ae = _row_dot(E, E), _row_dot(A, E)
     return torch.where(ee > 0, ae / torch.where(ee > 0, ee, torch.ones_like(ee)), torch.zeros_like(ee))
+
+
+def _row_dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``(T,)`` row-wise dot products of two ``(T, n)`` matrices, as one batched product (no
+    ``(T, n)`` temporary)."""
+    return torch.bmm(x.unsqueeze(1), y.unsqueeze(2)).reshape(-1)
 
 
 def corrected(A: torch.Tensor, E: torch.Tensor, s: torch.Tensor, eci_scale: float = 1.0) -> torch.Tensor:

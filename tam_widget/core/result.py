@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -11,7 +12,9 @@ from .. import params
 from .candidates import CandidateSet
 from .eci import corrected, eci_weights, least_squares_scale
 from .layout import VisionLayout
-from .rgf import rank_gaussian_filter
+from .rgf import filter_into
+
+_MAPS_CHUNK_CELLS = 1 << 17  # image cells of the items that maps() processes at once
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,24 @@ class TAMResult:
     def maps(self, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True) -> TAMMaps:
         """Normalised maps: TAM by default; ``eci=False`` is CAM + filter, ``filter=False`` skips RGF.
 
-        ``eci_scale`` (λ) is a finite number in ``[0, 2]``; anything else is refused."""
+        ``eci_scale`` (λ) is a finite number in ``[0, 2]``; anything else is refused. Items are
+        processed in chunks (ECI, joint min-max, filter) written into the outputs: the extra memory is
+        the maps themselves (``T x n_v`` and ``T x T``) plus ``O(chunk)``."""
         eci_scale = params.eci_scale(eci_scale)
         eci, filter = params.flag("eci", eci), params.flag("filter", filter)
-        image = self.corrected(eci_scale if eci else 0.0)
-        image, text = normalise(image, self.R, self.n_visible)
-        if filter:
-            image = filter_frames(image, self.layout, self.kernel)
+        lam = eci_scale if eci else 0.0
+        coef = lam * torch.nan_to_num(self.scale, nan=0.0) if lam != 0 else None
+        image, text = torch.empty_like(self.A), torch.empty_like(self.R)
+        step = max(1, _MAPS_CHUNK_CELLS // max(1, self.A.shape[1]))
+        buf = torch.empty(min(step, self.n_items), self.A.shape[1], dtype=self.A.dtype, device=self.A.device)
+        work = None
+        for start in range(0, self.n_items, step):
+            rows = slice(start, start + step)
+            dst = buf[: image[rows].shape[0]] if filter else image[rows]
+            _corrected_into(self.A[rows], self.E[rows], None if coef is None else coef[rows], dst)
+            _normalise_into(dst, self.R[rows], self.n_visible[rows], text[rows])
+            if filter:
+                work = _filter_frames_into(dst, self.layout, self.kernel, image[rows], work)
         return TAMMaps(image, text, self.layout)
 
     def item_map(self, item: int, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True) -> torch.Tensor:
@@ -176,24 +190,55 @@ class TAMResult:
 
 def normalise(image: torch.Tensor, R: torch.Tensor, n_visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Joint min-max of each item's image map and its shown text relevance (all-zero if flat)."""
-    visible = torch.arange(R.shape[1], device=R.device)[None, :] < n_visible[:, None]
-    inf = torch.tensor(float("inf"), device=image.device)
-    lo = torch.minimum(image.amin(dim=1), torch.where(visible, R, inf).amin(dim=1))
-    hi = torch.maximum(image.amax(dim=1), torch.where(visible, R, -inf).amax(dim=1))
-    span = hi - lo
-    flat = span <= 0
-    denom = torch.where(flat, torch.ones_like(span), span)[:, None]
-    image = torch.where(flat[:, None], torch.zeros_like(image), (image - lo[:, None]) / denom)
-    text = torch.where(flat[:, None], torch.zeros_like(R), (R - lo[:, None]) / denom)
-    return image, torch.where(visible, text, torch.nan)
+    image, text = image.clone(), torch.empty_like(R)
+    _normalise_into(image, R, n_visible, text)
+    return image, text
 
 
 def filter_frames(image: torch.Tensor, layout: VisionLayout, kernel: int = 3) -> torch.Tensor:
     """Rank Gaussian filter of every item's every frame, one batch per distinct grid shape."""
     out = torch.empty_like(image)
-    for (h, w), cols in layout.groups().items():
-        cols = cols.to(image.device)
-        block = image[:, cols]  # (T, n_frames, h*w)
-        filtered = rank_gaussian_filter(block.reshape(-1, h, w), kernel)
-        out[:, cols] = filtered.reshape(block.shape)
+    _filter_frames_into(image, layout, kernel, out)
     return out
+
+
+def _corrected_into(A: torch.Tensor, E: torch.Tensor, coef: torch.Tensor | None, out: torch.Tensor) -> None:
+    """``out = max(0, A - coef * E)`` (``coef = lambda * s``, ``None`` for ``lambda = 0``), as :func:`corrected`."""
+    if coef is None:
+        out.copy_(A)
+        return
+    torch.mul(E, coef[:, None], out=out)
+    torch.sub(A, out, out=out).clamp_(min=0)
+
+
+def _normalise_into(image: torch.Tensor, R: torch.Tensor, n_visible: torch.Tensor, text: torch.Tensor) -> None:
+    """:func:`normalise` with ``image`` normalised in place and the text written into ``text``. A flat
+    item (``hi == lo``) has every image entry and every shown text entry equal to ``lo``: 0 as it should."""
+    visible = torch.arange(R.shape[1], device=R.device)[None, :] < n_visible[:, None]
+    lo_img, hi_img = torch.aminmax(image, dim=1)
+    lo = torch.minimum(lo_img, torch.where(visible, R, math.inf).amin(dim=1))[:, None]
+    hi = torch.maximum(hi_img, torch.where(visible, R, -math.inf).amax(dim=1))[:, None]
+    span = hi - lo
+    denom = torch.where(span <= 0, torch.ones_like(span), span)
+    image.sub_(lo).div_(denom)
+    torch.sub(R, lo, out=text).div_(denom).masked_fill_(~visible, math.nan)
+
+
+def _filter_frames_into(
+    image: torch.Tensor, layout: VisionLayout, kernel: int, out: torch.Tensor, work: torch.Tensor | None = None
+) -> torch.Tensor | None:
+    """:func:`filter_frames` into ``out``; frames of one shape that sit side by side are filtered as
+    views (no copy); returns the filter's workspace for the next call."""
+    for (h, w), cols in layout.groups().items():
+        first, size = int(cols[0, 0]), cols.numel()
+        if torch.equal(cols.reshape(-1), torch.arange(first, first + size)):
+            frames = (image.shape[0], cols.shape[0], h, w)
+            src, dst = image[:, first : first + size].view(frames), out[:, first : first + size].view(frames)
+            work = filter_into(src, dst, kernel, work)
+            continue
+        cols = cols.to(image.device)
+        block = image[:, cols].view(image.shape[0], cols.shape[0], h, w)
+        filtered = torch.empty_like(block)
+        work = filter_into(block, filtered, kernel, work)
+        out[:, cols] = filtered.flatten(2)
+    return work

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from .. import params
-from .activation import argmax_class, class_logits
+from .activation import argmax_class, class_logits, class_rows, position_logits
 from .candidates import candidate_set, extra_classes
 from .eci import interference
 from .items import plan_items
@@ -59,8 +59,11 @@ def compute_tam(
     (e.g. the top-k of every answer step) whose maps :meth:`TAMResult.class_maps` can show at any
     item, one more LM-head row each, read at the vision and relevance positions only.
 
-    The work is one ``(L, c) x (c, T)`` product, one batched ECI and (on demand, in
-    :meth:`TAMResult.maps`) one batched filter; all of it stays on ``hidden``'s device.
+    The work is one full-vocabulary row (the argmax at ``q_0``), the ``(T, c) x (c, n_v + T)``
+    products of the class rows with the vision and relevance hidden states, written straight into
+    ``A`` and ``R``, and ``E = Omega @ A``; all of it stays on ``hidden``'s device. Peak extra memory:
+    the result (``A``, ``E``: ``T x n_v``; ``Omega``, ``R``: ``T x T``, float32) plus the ``(T, c)``
+    class rows, the ``(T, T)`` context mask and ``O(4096 x c)`` for gathered or converted hidden states.
     """
     kernel = params.kernel(kernel)
     hidden, lm_head = hidden.detach(), lm_head.detach()  # inference only (worker threads do not see no_grad)
@@ -73,18 +76,14 @@ def compute_tam(
     if plan.argmax_first:
         classes[0] = argmax_class(hidden[int(q[0])], lm_head, lm_head_bias)
     device = hidden.device
-    logits = class_logits(hidden, lm_head, classes, lm_head_bias)  # (L, T)
-    used = torch.cat([vision.positions, plan.relevance_positions]).to(device)
-    _check_finite(logits, used)
-    act = torch.relu(logits[used])
-    A = act[: vision.n_tokens].T.contiguous()  # (T, n_v)
-    R_all = act[vision.n_tokens :].T  # (T, T): [v, k] = a(c_v) at item k's relevance position
+    A, R_all = _activations(hidden, lm_head, lm_head_bias, classes, vision.positions, plan.relevance_positions)
     context = plan.context.to(device)
     E, s, omega = interference(A, R_all, context)
     has_context = context.any(dim=1)
     extra = None
     if candidates is not None:
         ids_u = extra_classes(candidates, classes, lm_head.shape[0])
+        used = torch.cat([vision.positions, plan.relevance_positions]).to(device)
         cand = torch.relu(class_logits(hidden[used], lm_head, ids_u, lm_head_bias))
         bad = ids_u[(~torch.isfinite(cand).all(dim=0)).cpu()]
         if bad.numel():
@@ -95,7 +94,7 @@ def compute_tam(
         E=E,
         omega=omega,
         scale=torch.where(has_context, s, torch.nan),
-        R=R_all.contiguous(),
+        R=R_all,
         n_visible=plan.n_visible.to(device),
         classes=classes.to(device),
         token_ids=plan.token_ids.to(device),
@@ -105,6 +104,25 @@ def compute_tam(
         kernel=kernel,
         candidates=extra,
     )
+
+
+def _activations(
+    hidden: torch.Tensor,
+    lm_head: torch.Tensor,
+    bias: torch.Tensor | None,
+    classes: torch.Tensor,
+    vision: torch.Tensor,
+    relevance: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``A``: ``(T, n_v)`` and ``R``: ``(T, T)`` (``R[v, k]``: item ``v``'s class at item ``k``'s
+    relevance position), ``relu`` of the logits, checked finite first."""
+    rows = class_rows(lm_head, classes, hidden.device)
+    if bias is not None:
+        bias = bias[classes.to(bias.device)].to(hidden.device, torch.float32)
+    A = position_logits(hidden, rows, vision, bias)
+    R = position_logits(hidden, rows, relevance, bias)
+    _check_finite(A, R, vision, relevance)
+    return A.clamp_(min=0), R.clamp_(min=0)
 
 
 def _validate(
@@ -158,13 +176,17 @@ def _validate(
             )
 
 
-def _check_finite(logits: torch.Tensor, used: torch.Tensor) -> None:
-    """NaN or inf in a used hidden state always reaches its class logits, so check those."""
-    bad_rows = ~torch.isfinite(logits[used]).all(dim=1)
-    if bool(bad_rows.any()):
-        bad = sorted(set(used[bad_rows].tolist()))
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        raise ValueError(
-            f"The hidden states hold NaN or inf at positions {bad[:10]}{more}. This usually means the model "
-            "overflowed (float16): load it in bfloat16 or float32 and explain again."
-        )
+def _check_finite(A: torch.Tensor, R: torch.Tensor, vision: torch.Tensor, relevance: torch.Tensor) -> None:
+    """NaN or inf in a used hidden state always reaches its class logits, so check those: one sum
+    each (a non-finite entry makes it non-finite), then the columns only when one is not."""
+    if bool(torch.isfinite(A.sum() + R.sum())):
+        return
+    bad_cols = [pos[(~torch.isfinite(x).all(dim=0)).cpu()] for x, pos in ((A, vision), (R, relevance))]
+    bad = sorted(set(torch.cat(bad_cols).tolist()))
+    if not bad:
+        return  # the sums overflowed, no entry did
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    raise ValueError(
+        f"The hidden states hold NaN or inf at positions {bad[:10]}{more}. This usually means the model "
+        "overflowed (float16): load it in bfloat16 or float32 and explain again."
+    )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import params
+from .images import first_picture, mime
 
 if TYPE_CHECKING:
     from ..explanation import Explanation
@@ -75,6 +76,7 @@ def figure(
     if image.ndim == 4:  # a video: its first frame
         image = image[0]
     H, W = image.shape[:2]
+    picture, pw, ph = first_picture(exp, v.image)  # encoded once, as for the page (display/images.py)
     x0, y0, x1, y1 = v.box
     colorscale = _colorscale(plotly, colormap, opacity)
 
@@ -89,7 +91,7 @@ def figure(
             m = m[0]
         h, w = m.shape
         dx, dy = (x1 - x0) * W / w, (y1 - y0) * H / h
-        fig.add_trace(image_trace(image), row=1, col=col)
+        fig.add_trace(picture_trace(picture, W / pw, H / ph), row=1, col=col)
         fig.add_trace(
             go.Heatmap(
                 z=m,
@@ -165,6 +167,16 @@ def _colorscale(plotly: Any, colormap: str, opacity: float) -> list[list[Any]]:
         r, g, b = plotly.colors.unlabel_rgb(c)
         out.append([float(pos), f"rgba({r:.0f},{g:.0f},{b:.0f},{opacity * float(pos):.4f})"])
     return out
+
+
+def picture_trace(data: bytes, dx: float, dy: float) -> Any:
+    """A plotly image of an encoded picture (PNG or JPEG bytes), each of its pixels ``dx`` x ``dy`` image pixels
+    (a picture smaller than its image still spans the image's coordinates)."""
+    import base64
+
+    go = _plotly().graph_objects
+    uri = f"data:{mime(data)};base64,{base64.b64encode(data).decode('ascii')}"
+    return go.Image(source=uri, dx=dx, dy=dy, hoverinfo="skip")
 
 
 def image_trace(pixels: np.ndarray) -> Any:

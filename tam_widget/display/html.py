@@ -1,9 +1,10 @@
 """One self-contained, offline HTML page for an explanation: the bundle, the data and a tiny host.
 
-The page inlines the widget's ES module and its CSS, the buffer and images as base64 and the
-metadata as JSON, plus a ~30-line stand-in for the notebook's model object, so the same
-``render`` runs with nothing fetched. Every string reaches the page through JSON with ``<``
-escaped, and the widget writes token text with ``textContent``, so token text stays text.
+The page inlines the widget's ES module and its CSS, the buffer deflated (:func:`pack`; the host
+inflates it with the browser's ``DecompressionStream``), the images as base64 and the metadata as
+JSON, plus a ~40-line stand-in for the notebook's model object, so the same ``render`` runs with
+nothing fetched. Every string reaches the page through JSON with ``<`` escaped, and the widget
+writes token text with ``textContent``, so token text stays text.
 
 Defence in depth: the Content-Security-Policy fetches nothing and runs exactly one inline
 script, the host below, allowed by its SHA-256 (any other inline script, injected or added to
@@ -18,8 +19,11 @@ import hashlib
 import html
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .bundle import bundle, css
 from .widget import check_view_traits, view_defaults
@@ -38,9 +42,22 @@ const bytes = (b64) => {
   else { const s = atob(b64); a = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); }
   return new DataView(a.buffer);
 };
+// a key named in state.deflated crossed as deflate of its 4 byte planes (html.py pack): inflate, interleave
+const inflate = async (packed) => {
+  const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
+  const planes = new Uint8Array(await new Response(stream).arrayBuffer());
+  const n = planes.length >> 2, out = new Uint8Array(planes.length);
+  for (let p = 0; p < 4; p++) for (let i = 0, o = p; i < n; i++, o += 4) out[o] = planes[p * n + i];
+  return new DataView(out.buffer);
+};
+const deflated = new Set(state.deflated ?? []);
+const load = (k, b64) => (deflated.has(k) ? inflate(bytes(b64)) : bytes(b64));
 const data = document.getElementById("tam-data").textContent;
-const values = { ...state.traits, _data: bytes(data), _images: state.images.map(bytes), _meta: state.meta };
-for (const [k, v] of Object.entries(state.bytes ?? {})) values[k] = Array.isArray(v) ? v.map(bytes) : bytes(v);
+const values = { ...state.traits, _images: state.images.map(bytes), _meta: state.meta };
+values._data = await load("_data", data);
+for (const [k, v] of Object.entries(state.bytes ?? {})) {
+  values[k] = await (Array.isArray(v) ? Promise.all(v.map((b) => load(k, b))) : load(k, v));
+}
 const listeners = new Map();
 const model = {
   get: (k) => values[k],
@@ -85,14 +102,26 @@ def page(exp: Explanation, title: str | None = None, *, diagnosis: Diagnosis | N
         "traits": {**view_defaults(exp), **checked},
         "images": [base64.b64encode(b).decode("ascii") for b in images],
         "meta": meta,
+        "deflated": ["_data"],
     }
     name = title or f"TAM: {exp.meta.get('model', '')} — {exp.text[:80]}"
-    return document(name, state, base64.b64encode(data).decode("ascii"))
+    return document(name, state, pack(data))
+
+
+def pack(data: bytes) -> str:
+    """``data`` (a length divisible by 4, as every wire buffer) as the page carries a key it names in
+    ``state["deflated"]``: base64 of the zlib deflate of its 4 byte planes (every 4th byte from the 1st,
+    then from the 2nd...), which puts the high bytes of the quantised maps and of the floats together."""
+    if len(data) % 4:
+        raise ValueError(f"pack takes a buffer of 4-byte words, got {len(data)} bytes.")
+    planes = np.frombuffer(data, np.uint8).reshape(-1, 4).T.tobytes()
+    return base64.b64encode(zlib.compress(planes, 6)).decode("ascii")
 
 
 def document(title: str, state: dict[str, Any], data: str) -> str:
     """The page around ``state`` (``traits``, ``meta``, ``images`` as base64, optional ``bytes``: more
-    binary traits as base64) and ``data`` (the base64 buffer): the bundle, the CSS and the host."""
+    binary traits as base64, optional ``deflated``: the keys among ``_data`` and ``bytes`` that are
+    :func:`pack` ed) and ``data`` (the buffer, base64 or packed): the bundle, the CSS and the host."""
     esm = bundle().read_text(encoding="utf-8").replace("</script", "<\\/script")
     style = css().replace("</style", "<\\/style")
     return (

@@ -61,6 +61,8 @@ class WhatIfWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self.on_msg(self._on_what_if)
 
     def _on_what_if(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and "rows" in content:
+            return  # a row request of a streamed explanation (stream.py): TAMWidget answers it
         request = _request_id(content)
         try:
             kind, args = check_request(content, len(self.explanation.item_positions))

@@ -1,46 +1,46 @@
 """What crosses to the browser: one binary buffer of every method's arrays, small JSON metadata,
-images as PNG.
+pictures as PNG or JPEG (display/images.py: one per image or video grid step, at most the size the page
+draws, encoded once).
 
 The browser recomputes every view from the arrays (for TAM: ECI scale, toggles, normalisation,
-filter), so nothing large is ever sent back. Layout (version 3): ``meta["methods"]`` maps each
+filter), so nothing large is ever sent back. Layout (version 4): ``meta["methods"]`` maps each
 method's name to ``{"arrays": {name: {dtype, offset, shape}}, ...its small JSON}``; every array
-is little-endian at a 4-byte aligned ``offset`` into the one buffer; ``meta["method"]`` names the
-method shown first. What each method sends is its ``wire_arrays`` (TAM: ``A`` (T, n_v), ``omega``
-and ``R`` (T, T), ``scale`` (T,) float32, ``n_visible`` (T,) int32; the browser forms
-``E_v = omega_v @ A`` itself; with earlier decoder layers, their compact ``layer_*`` arrays, A as
-uint16: :func:`tam_widget.methods.tam.layer_arrays`; an array whose size is not a multiple of 4
-bytes is followed by zero padding). The rest of the metadata (items, views, frames, candidates,
-images, and ``signal``: each item's visual-signal strength and the noise floor, :mod:`.signal`)
-is the same for every method.
+is little-endian at a 4-byte aligned ``offset`` into the one buffer (an array whose size is not a
+multiple of 4 bytes is followed by zero padding); ``meta["method"]`` names the method shown first.
+What each method sends is its ``wire_arrays``: TAM's every decoder layer in one compact form
+(:mod:`tam_widget.methods.tam_wire`: ``A`` uint16 per row with float32 ``A_lo`` / ``A_step``,
+``omega``'s strict lower triangle, ``R``'s shown part; the browser forms ``E_v = omega_v @ A``
+itself). The exported page carries the buffer deflated (:func:`.html.pack`). The rest of the
+metadata (items, views, frames, candidates, images, and ``signal``: each item's visual-signal
+strength and the noise floor, :mod:`.signal`) is the same for every method.
 
 The metadata is strict JSON (``JSON.parse`` refuses ``NaN``): a non-finite probability crosses as
 the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (``Number()`` of it in the browser), and
-the page shows it as n/a. Non-finite values in the arrays stay IEEE floats in the buffer (TAM's
-``scale`` is NaN where an item has no ECI context); an item whose other arrays hold one shows its
-map as n/a. Either way :func:`encode` warns once (:class:`NonFiniteWarning`), naming the answer
-positions or items.
+the page shows it as n/a. Non-finite values in the float arrays stay IEEE floats in the buffer
+(TAM's ``scale`` is NaN where an item has no ECI context); a quantised row that held one crosses
+with a NaN ``lo``; an item whose data hold one shows its map as n/a. Either way :func:`encode`
+warns once (:class:`NonFiniteWarning`), naming the answer positions or items.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 from ..core.layout import VisionLayout
 from ..methods import get_method
+from .images import encoded_images
 from .signal import NOISE_FLOOR, strength
 
 if TYPE_CHECKING:
     from ..diagnosis import Diagnosis
     from ..explanation import Explanation
 
-WIRE_VERSION = 3
+WIRE_VERSION = 4
 
 WireNumber = float | str  # a finite float, or "NaN" / "Infinity" / "-Infinity"
 
@@ -53,7 +53,8 @@ class NonFiniteWarning(RuntimeWarning):
 
 
 def encode(exp: Explanation, diagnosis: Diagnosis | None = None) -> tuple[bytes, dict[str, Any], list[bytes]]:
-    """``(data, meta, images)``: the buffer, its JSON metadata and one PNG per image or video frame.
+    """``(data, meta, images)``: the buffer, its JSON metadata and one picture (PNG or JPEG) per image or
+    video grid step (:func:`.images.encoded_images`).
     With ``diagnosis`` (a hallucination diagnosis of ``exp``), ``meta["diagnosis"]`` describes it
     (:func:`diagnosis_meta`)."""
     chunks: list[bytes] = []
@@ -71,7 +72,7 @@ def encode(exp: Explanation, diagnosis: Diagnosis | None = None) -> tuple[bytes,
             chunks.append(raw + bytes(pad))
             offset += len(raw) + pad
         methods[name] = {"arrays": specs, **extra}
-    images, image_meta = _images(exp)
+    images, image_meta = encoded_images(exp)
     top = [
         [{"text": t, "p": wire_number(p), "id": int(i)} for t, p, i in zip(texts, probs, ids, strict=True)]
         for texts, probs, ids in zip(
@@ -186,23 +187,12 @@ def _warn_non_finite(exp: Explanation, meta: dict[str, Any], arrays: dict[str, d
             f"NaN or infinite probabilities at answer positions {_few(steps)} (0 is the first answer token; "
             f"tokens {_few(texts)}): the candidates show them as n/a"
         )
-    T = len(meta["items"])
-    for name, named in arrays.items():
-        bad: dict[str, list[int]] = {}
-        for key, arr in named.items():
-            if arr.dtype.kind != "f" or arr.ndim == 0 or arr.shape[0] != T or key.startswith("layer_"):
-                continue
-            flat = arr.reshape(T, -1)
-            rows = ~np.isfinite(flat) if arr.ndim > 1 else np.isinf(flat)
-            hit = np.flatnonzero(rows.any(axis=1)).tolist()
-            if hit:
-                bad[key] = hit
-        if bad:
-            items = sorted({i for hit in bad.values() for i in hit})
-            parts.append(
-                f"NaN or infinite values in method {name!r}'s arrays {sorted(bad)} for items {_few(items)}: "
-                "the page shows those maps as n/a"
-            )
+    for name, bad in _bad_rows(exp, meta, arrays).items():
+        items = sorted({i for hit in bad.values() for i in hit})
+        parts.append(
+            f"NaN or infinite values in method {name!r}'s arrays {sorted(bad)} for items {_few(items)}: "
+            "the page shows those maps as n/a"
+        )
     if parts:
         warnings.warn(
             "tam-widget: " + "; ".join(parts) + ". A model run in float16 may have overflowed: try "
@@ -212,22 +202,39 @@ def _warn_non_finite(exp: Explanation, meta: dict[str, Any], arrays: dict[str, d
         )
 
 
+def _bad_rows(
+    exp: Explanation, meta: dict[str, Any], arrays: dict[str, dict[str, np.ndarray]]
+) -> dict[str, dict[str, list[int]]]:
+    """Per method, the items whose data hold NaN or an infinity, per array: the method's own
+    ``nonfinite_rows(result)`` where it has one (TAM: its wire arrays are quantised and packed), else
+    the rows of its per-item float arrays (a 1-D one may use NaN for "none", so only infinities count)."""
+    T = len(meta["items"])
+    out = {}
+    for name, named in arrays.items():
+        own = getattr(get_method(name), "nonfinite_rows", None)
+        bad: dict[str, list[int]] = own(exp.results[name]) if own is not None else _float_rows(named, T)
+        if bad:
+            out[name] = bad
+    return out
+
+
+def _float_rows(named: dict[str, np.ndarray], T: int) -> dict[str, list[int]]:
+    """Per float array with a row per item, the rows holding NaN or an infinity (a 1-D one: an infinity)."""
+    bad = {}
+    for key, arr in named.items():
+        if arr.dtype.kind != "f" or arr.ndim == 0 or arr.shape[0] != T:
+            continue
+        rows = ~np.isfinite(arr.reshape(T, -1)) if arr.ndim > 1 else np.isinf(arr.reshape(T, -1))
+        hit = np.flatnonzero(rows.any(axis=1)).tolist()
+        if hit:
+            bad[key] = hit
+    return bad
+
+
 def _few(values: list[Any], n: int = 10) -> str:
     """``values`` as a list, the first ``n`` of them and how many more."""
     shown = ", ".join(repr(v) for v in values[:n])
     return f"[{shown}]" if len(values) <= n else f"[{shown}, ... {len(values) - n} more]"
-
-
-def _images(exp: Explanation) -> tuple[list[bytes], list[dict[str, int]]]:
-    images: list[bytes] = []
-    image_meta: list[dict[str, int]] = []
-    for img in exp.images:
-        frames = img if img.ndim == 4 else img[None]
-        first = len(images)
-        images.extend(_png(f) for f in frames)
-        shape = {"frames": int(frames.shape[0]), "height": int(frames.shape[1]), "width": int(frames.shape[2])}
-        image_meta.append({"first": first, **shape})
-    return images, image_meta
 
 
 def _frames(exp: Explanation) -> list[dict[str, int]]:
@@ -278,9 +285,3 @@ def _views(exp: Explanation) -> list[dict[str, Any]]:
         offset += len(v.positions)
         frame += t
     return out
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", optimize=False, compress_level=6)
-    return buf.getvalue()

@@ -15,8 +15,11 @@ from ..core.layout import VisionLayout
 from ..core.result import TAMResult
 from ..core.tam import compute_tam
 from .base import JSON, Captured, Method
+from .tam_wire import A_LEVELS, dequantise_rows, layer_arrays, nonfinite_rows, quantise_rows, tam_arrays
 
 # the tensors of a TAMResult saved to a file, in this order
+__all__ = ["A_LEVELS", "CANDIDATES", "STATE", "TAM", "dequantise_rows", "layer_arrays", "quantise_rows"]
+
 STATE = ("A", "E", "omega", "scale", "R", "n_visible", "classes", "token_ids")
 # its candidate set's (older files have none): class ids (U,), raw maps (U, n_v), text activations (U, T)
 CANDIDATES = {"candidate_classes": "classes", "candidate_A": "A", "candidate_R": "R"}
@@ -166,89 +169,25 @@ class TAM(Method):
         )
 
     def wire_arrays(self, result: TAMResult, exp: Any = None) -> tuple[dict[str, np.ndarray], JSON]:
-        """``A`` (T, n_v), ``omega`` and ``R`` (T, T), ``scale`` (T,) as float32; ``n_visible``,
-        ``classes`` and ``token_ids`` (T,) as int32; with candidates, ``candidate_classes`` (U,)
-        int32, ``candidate_A`` (U, n_v) and ``candidate_R`` (U, T) float32 (the browser's
-        candidate maps, :meth:`~tam_widget.core.TAMResult.class_maps`). With earlier layers (the
-        logit lens), their compact arrays (:func:`layer_arrays`) and, in the JSON, ``layers`` (every
-        kept layer, the last included: ``exp.layers``) and ``n_layers``.
+        """Every layer compact (:mod:`.tam_wire`: ``A`` as uint16 per row, ``omega``'s strict lower
+        triangle, ``R``'s shown part), ``classes`` and ``token_ids``, the candidates' maps (the
+        browser's candidate maps, :meth:`~tam_widget.core.TAMResult.class_maps`); in the JSON, the
+        ``kernel`` and, with earlier layers (the logit lens), ``layers`` (every kept layer, the last
+        included: ``exp.layers``) and ``n_layers``.
 
         ``omega`` instead of ``E``: the browser forms ``E_v = omega_v @ A`` for the item it shows,
         and ``T x T`` is much smaller than ``T x n_v``.
         """
         r = result.to("cpu")
-        arrays = {
-            "A": r.A.float().numpy(),
-            "omega": r.omega.float().numpy(),
-            "scale": r.scale.float().numpy(),
-            "R": r.R.float().numpy(),
-            "n_visible": r.n_visible.numpy().astype(np.int32),
-            "classes": r.classes.numpy().astype(np.int32),
-            "token_ids": r.token_ids.numpy().astype(np.int32),
-        }
-        if r.candidates is not None:
-            arrays |= {
-                "candidate_classes": r.candidates.classes.numpy().astype(np.int32),
-                "candidate_A": r.candidates.A.float().numpy(),
-                "candidate_R": r.candidates.R.float().numpy(),
-            }
+        arrays = tam_arrays(r)
         if not r.layers:
             return arrays, {"kernel": r.kernel}
         kept = [*sorted(r.layers), int(r.n_layers or 0) - 1]
-        return arrays | layer_arrays(r), {"kernel": r.kernel, "layers": kept, "n_layers": r.n_layers}
+        return arrays, {"kernel": r.kernel, "layers": kept, "n_layers": r.n_layers}
 
-
-# The earlier layers on the wire, stacked in the order of sorted(result.layers) (L layers):
-# layer_A (L, T, n_v) uint16 with per-row layer_A_lo and layer_A_step (L, T) float32, A = lo + q * step;
-# layer_omega (L, T(T-1)/2) float32, the strict lower triangle row by row (omega[v, k], k < v: the rest is 0);
-# layer_R (sum of n_visible over L layers,) float32, the shown part of each row (R[v, :n_visible[v]]);
-# layer_scale (L, T) float32 and layer_n_visible (L, T) int32 as for the last layer.
-A_LEVELS = 65535
-
-
-def layer_arrays(result: TAMResult) -> dict[str, np.ndarray]:
-    """The earlier layers' arrays, compact (the last layer's stay float32, :meth:`TAM.wire_arrays`):
-    ``A`` quantised per item row to uint16 (error at most half a step, 1/131070 of the row's range),
-    ``omega`` and ``R`` exact float32 but only the entries the browser reads."""
-    parts = [_layer_wire(result.layers[i].to("cpu")) for i in sorted(result.layers)]
-    stacked = {k: np.stack([p[k] for p in parts]) for k in parts[0] if k != "layer_R"}
-    return stacked | {"layer_R": np.concatenate([p["layer_R"] for p in parts])}
-
-
-def _layer_wire(r: TAMResult) -> dict[str, np.ndarray]:
-    A = np.nan_to_num(r.A.float().numpy())  # the core checks layers' maps finite; a NaN must not poison a row
-    q, lo, step = quantise_rows(A)
-    omega = r.omega.float().numpy()
-    T = omega.shape[0]
-    if np.any(np.triu(omega)):  # ECI weighs earlier items only
-        raise ValueError("TAM's omega has weights on an item itself or on later items; the wire sends k < v only.")
-    n_visible = r.n_visible.numpy().astype(np.int32)
-    R = r.R.float().numpy()
-    return {
-        "layer_A": q,
-        "layer_A_lo": lo,
-        "layer_A_step": step,
-        "layer_omega": omega[np.tril_indices(T, -1)],
-        "layer_R": np.concatenate([R[v, : n_visible[v]] for v in range(T)]).astype(np.float32),
-        "layer_scale": r.scale.float().numpy(),
-        "layer_n_visible": n_visible,
-    }
-
-
-def quantise_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(q, lo, step)``: each row of ``A`` (T, n) as uint16 levels over its own range, ``A ~ lo + q * step``
-    in float32 (how the browser reads it back, :func:`dequantise_rows`)."""
-    lo = A.min(axis=1).astype(np.float32)
-    step = ((A.max(axis=1) - lo) / A_LEVELS).astype(np.float32)
-    safe = np.where(step > 0, step, 1).astype(np.float32)
-    q = np.rint((A - lo[:, None]) / safe[:, None]).clip(0, A_LEVELS).astype(np.uint16)
-    return q, lo, step
-
-
-def dequantise_rows(q: np.ndarray, lo: np.ndarray, step: np.ndarray) -> np.ndarray:
-    """The float32 rows the browser computes from :func:`quantise_rows`: ``lo + q * step``, each op in float32."""
-    out: np.ndarray = lo[..., None] + q.astype(np.float32) * step[..., None]
-    return out
+    def nonfinite_rows(self, result: TAMResult) -> dict[str, list[int]]:
+        """The items whose data hold NaN or an infinity, per array (:func:`.tam_wire.nonfinite_rows`)."""
+        return nonfinite_rows(result)
 
 
 def _check_candidates(tensors: dict[str, torch.Tensor], n_items: int, n_v: int) -> None:

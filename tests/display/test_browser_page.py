@@ -422,6 +422,17 @@ def cell_centre(cell: tuple[int, int], grid: tuple[int, int], shape: tuple[int, 
     return int((cell[0] + 0.5) * shape[0] / grid[0]), int((cell[1] + 0.5) * shape[1] / grid[1])
 
 
+def shown_picture(exp: Explanation) -> np.ndarray:
+    """The first image as the page received it: its encoded picture (display/images.py), decoded."""
+    import io
+
+    from PIL import Image
+
+    from tam_widget.display.images import first_picture
+
+    return np.asarray(Image.open(io.BytesIO(first_picture(exp, 0)[0])).convert("RGB"))
+
+
 def test_the_image_shows_its_true_colours_where_the_map_is_low(
     browser: Any, demo_exp: Explanation, tmp_path: Path
 ) -> None:
@@ -434,7 +445,7 @@ def test_the_image_shows_its_true_colours_where_the_map_is_low(
     grid_hw = demo_exp.views[0].grid
     grid = np.asarray(snap["image"]).reshape(grid_hw)
     canvas = canvas_pixels(page)
-    image = demo_exp.images[0]
+    image = shown_picture(demo_exp)  # the picture the page received (display/images.py: JPEG for a photo)
     assert canvas.shape[:2] == image.shape[:2]  # drawn 1:1, so a canvas pixel is an image pixel
     # low cells: the cell and its neighbours are 0, so the bilinear map is 0 at the cell's centre
     padded = np.pad(grid, 1, constant_values=1.0)
@@ -492,7 +503,7 @@ def test_smooth_blocky_inferno_and_the_original(browser: Any, demo_exp: Explanat
     page.locator('[data-role="show-original"]').check()
     assert original.is_visible() and page.evaluate("() => window.tamModel.get('show_original')") is True
     shown = original_pixels(page)
-    assert np.abs(shown[..., :3].astype(int) - demo_exp.images[0].astype(int)).max() <= 3  # the image itself
+    assert np.abs(shown[..., :3].astype(int) - shown_picture(demo_exp).astype(int)).max() <= 3  # the image itself
     assert (shown[..., 3] == 255).all()
     screenshot(page, "readable-inferno-blocky-original")
     page.locator('[data-role="show-original"]').uncheck()
@@ -544,5 +555,50 @@ def test_the_page_opens_on_a_token_with_signal_and_says_when_there_is_none(
     assert "is-selected" in (bars.nth(blue - P).get_attribute("class") or "")
     page.mouse.move(0, 0)
     assert page.evaluate(SNAPSHOT)["shown"] == blue and not notice.is_visible()
+    guard.check()
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def video_exp() -> Explanation:
+    """A random toy Qwen2-VL on a 16-frame video (8 temporal grids of 4 x 5 cells), with candidates."""
+    from tam_widget import Video
+    from tam_widget.testing.toy import noise_image, qwen2_vl_model, qwen2_vl_processor
+    from tam_widget.testing.video import with_video_processor
+
+    processor = with_video_processor(qwen2_vl_processor(max_pixels=224 * 252), max_pixels=224 * 252)
+    frames = np.stack([np.roll(noise_image(112, 140, seed=7), 9 * i, axis=1) for i in range(16)])
+    return explain(qwen2_vl_model(seed=5), processor, Video(frames, fps=1.0), "What happens?", answer="a cat runs.")
+
+
+def test_the_deflated_page_of_a_video_opens_offline_with_pythons_maps(
+    browser: Any, video_exp: Explanation, tmp_path: Path
+) -> None:
+    """The page carries the wire deflated (html.pack); inflated in the browser, every item's map at every
+    lambda, with ECI and the filter on and off, is Python's within 1/255."""
+    import base64
+    import json
+    import zlib
+
+    path = video_exp.save_html(tmp_path / "video.html")
+    text = path.read_text(encoding="utf-8")
+    state = json.loads(text.split('id="tam-state">')[1].split("</script>")[0])
+    packed = base64.b64decode(text.split('id="tam-data">')[1].split("</script>")[0])
+    assert state["deflated"] == ["_data"] and len(zlib.decompress(packed)) % 4 == 0
+    assert len(state["meta"]["frames"]) == 8
+    page, guard = open_page(browser, path)
+    worst = 0.0
+    for lam, eci, filt in itertools.product((0.0, 0.5, 1.0, 2.0), (True, False), (True, False)):
+        want = video_exp.maps(lam, eci=eci, filter=filt).image.numpy()
+        page.evaluate(
+            "([l, e, f]) => { const m = window.tamModel; m.set('eci_scale', l); m.set('eci', e); m.set('filter', f); }",
+            [lam, eci, filt],
+        )
+        for item in range(video_exp.tam.n_items):
+            page.evaluate("(v) => window.tamModel.set('selected', v)", item)
+            snap = page.evaluate(SNAPSHOT)
+            assert snap["shown"] == item
+            worst = max(worst, float(np.abs(np.asarray(snap["image"], np.float32) - want[item]).max()))
+    assert worst <= 1 / 255, worst
     guard.check()
     page.context.close()

@@ -17,9 +17,11 @@ from PIL import Image
 from tam_widget import Explanation, explain
 from tam_widget.cli import main as cli_main
 from tam_widget.display.html import page
+from tam_widget.display.images import encoded_images
 from tam_widget.display.signal import NOISE_FLOOR, raw_peaks, strength
 from tam_widget.display.widget import TAMWidget, first_item, view_defaults
-from tam_widget.display.wire import encode
+from tam_widget.display.wire import WIRE_VERSION, encode
+from tam_widget.methods.tam import A_LEVELS, dequantise_rows
 
 NASTY = ["<img src=x onerror=alert(1)>", "</script>", "<!--", "&amp;"]
 
@@ -30,28 +32,46 @@ def exp() -> Explanation:
     return explain(fx.model, fx.processor, fx.images, fx.prompt, answer="a cat")
 
 
+def read_array(data: bytes, spec: dict[str, Any]) -> np.ndarray:
+    """One array out of the wire buffer, as the browser reads it (little-endian at its 4-byte aligned offset)."""
+    assert spec["offset"] % 4 == 0
+    n = int(np.prod(spec["shape"]))
+    dtype = np.dtype(spec["dtype"]).newbyteorder("<")
+    return np.frombuffer(data, dtype=dtype, count=n, offset=spec["offset"]).reshape(spec["shape"])
+
+
 def test_buffer_holds_every_array_the_browser_needs(exp: Explanation) -> None:
     data, meta, images = encode(exp)
     r = exp.result
-    assert meta["version"] == 3 and meta["method"] == "tam" and list(meta["methods"]) == ["tam"]
+    assert meta["version"] == WIRE_VERSION == 4 and meta["method"] == "tam" and list(meta["methods"]) == ["tam"]
     arrays = meta["methods"]["tam"]["arrays"]
     assert meta["methods"]["tam"]["kernel"] == r.kernel
-    for name, want in [("A", r.A), ("omega", r.omega), ("scale", r.scale), ("R", r.R), ("n_visible", r.n_visible)]:
-        spec = arrays[name]
-        assert spec["offset"] % 4 == 0
-        got = np.frombuffer(
-            data, dtype="<" + np.dtype(spec["dtype"]).str[1:], count=int(np.prod(spec["shape"])), offset=spec["offset"]
-        ).reshape(spec["shape"])
-        np.testing.assert_array_equal(got, want.cpu().numpy())
+    a = {k: read_array(data, spec) for k, spec in arrays.items()}
+    T, nv = r.A.shape
+    assert a["A"].dtype == np.uint16 and a["A"].shape == (T, nv)
+    want = r.A.cpu().numpy()
+    A = dequantise_rows(a["A"], a["A_lo"], a["A_step"])  # within half a level (and float32 rounding) of the map
+    half = (want.max(axis=1) - want.min(axis=1))[:, None] / A_LEVELS / 2
+    assert (np.abs(A - want) <= half + 1e-6 * np.abs(want)).all()
+    lower = np.tril_indices(T, -1)  # omega's strict lower triangle row by row: all of omega
+    np.testing.assert_array_equal(a["omega"], r.omega.cpu().numpy()[lower])
+    assert not np.triu(r.omega.cpu().numpy()).any()
+    nvis = r.n_visible.cpu().numpy()
+    np.testing.assert_array_equal(a["n_visible"], nvis)
+    np.testing.assert_array_equal(a["R"], np.concatenate([r.R.cpu().numpy()[v, : nvis[v]] for v in range(T)]))
+    np.testing.assert_array_equal(a["scale"], r.scale.cpu().numpy())
     torch.testing.assert_close(r.omega @ r.A, r.E)  # the browser forms E from omega and A
-    assert len(data) == sum(int(np.prod(s["shape"])) * 4 for s in arrays.values())
+    sizes = [int(np.prod(s["shape"])) * np.dtype(s["dtype"]).itemsize for s in arrays.values()]
+    assert len(data) == sum(n + -n % 4 for n in sizes)  # each array 4-byte aligned
     assert [v["kind"] for v in meta["views"]] == ["tiles", "thumbnail", "image"]
     assert meta["frames"] == [{"offset": f.offset, "height": f.height, "width": f.width} for f in r.layout.frames]
     assert len(meta["items"]) == r.n_items and len(meta["top"]) == exp.n_answer
     for spec, png in zip(meta["images"], images, strict=True):
         img = np.asarray(Image.open(io.BytesIO(png)))
         assert img.shape == (spec["height"], spec["width"], 3)
-    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(images[0]))), exp.images[0])
+    assert images == encoded_images(exp)[0]  # the pictures encoded once (display/images.py), cached on exp
+    shown = np.asarray(Image.open(io.BytesIO(images[0])).convert("RGB")).astype(int)
+    assert np.abs(shown - exp.images[0]).mean() < 3  # the picture is the image (PNG exact, JPEG 90 close)
     json.dumps(meta)  # plain JSON
 
 

@@ -98,7 +98,8 @@ def test_the_wire_holds_the_earlier_layers_compact(layered: Explanation) -> None
         "layer_scale": ("float32", [L, T]),
         "layer_n_visible": ("int32", [L, T]),
     }
-    assert arrays["A"]["dtype"] == "float32"  # the last layer as before
+    # the last layer the same way
+    assert (arrays["A"]["dtype"], arrays["omega"]["shape"]) == ("uint16", [T * (T - 1) // 2])
     for at, i in enumerate(part["layers"][:-1]):
         A = layered.tam.layers[i].A.numpy()
         got = from_wire(layered, data, part, at).A.numpy()

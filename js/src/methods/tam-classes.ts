@@ -7,8 +7,9 @@
  */
 
 import type { ItemMaps } from "./index";
-import { correctRow, type MapSettings, normaliseRow, type TamData, Workspace } from "./tam-math";
 import { filterFrames } from "./tam-filter";
+import { correctRow, type MapSettings, normaliseRow, type TamData, Workspace } from "./tam-math";
+import { accumulateRow, dequantiseRow, type Rows } from "./tam-rows";
 
 const f32 = Math.fround;
 
@@ -17,18 +18,28 @@ export interface ClassData {
   classes: Int32Array; // (T) the LM-head row each item explains
   tokenIds: Int32Array; // (T) the token each item shows (the ECI context's repeated-word key)
   candClasses: Int32Array; // (U) sorted distinct ids, none of them an item's class
-  candA: Float32Array; // (U, n_v) raw maps
+  candA: Rows; // (U, n_v) raw maps, uint16 per row
   candR: Float32Array; // (U, T) activations at every item's relevance position
+  restR: Float32Array; // R[k, n_visible[k] ..] row by row: item k's class's activations at the items it does not show
+  restStart: Int32Array; // (T + 1) where item k's row of restR starts
 }
 
-/** Class id's raw map (n_v) and text activations (T), or null when the page does not hold the class. */
-export function classRows(data: TamData, cls: ClassData, id: number): { a: Float32Array; r: Float32Array } | null {
-  const { nv, T } = data;
+/** Class id's raw map (its uint16 rows and the row) and text activations (T), or null when the page does not hold the class. */
+export function classRows(data: TamData, cls: ClassData, id: number): { rows: Rows; row: number; r: Float32Array } | null {
+  const { T } = data;
   const u = findSorted(cls.candClasses, id);
-  if (u >= 0) return { a: cls.candA.subarray(u * nv, (u + 1) * nv), r: cls.candR.subarray(u * T, (u + 1) * T) };
+  if (u >= 0) return { rows: cls.candA, row: u, r: cls.candR.subarray(u * T, (u + 1) * T) };
   const k = cls.classes.indexOf(id);
   if (k < 0) return null;
-  return { a: data.A.subarray(k * nv, (k + 1) * nv), r: data.R.subarray(k * T, (k + 1) * T) };
+  return { rows: data.A, row: k, r: classRelevance(data, cls, k) };
+}
+
+/** Item k's class's activations at every item: its shown relevance R[k, ..n_visible[k]-1], then the rest. */
+function classRelevance(data: TamData, cls: ClassData, k: number): Float32Array {
+  const out = new Float32Array(data.T);
+  out.set(data.R.subarray(data.rStart[k], data.rStart[k + 1]));
+  out.set(cls.restR.subarray(cls.restStart[k], cls.restStart[k + 1]), data.nVisible[k]);
+  return out;
 }
 
 /** Index of x in the sorted array, -1 when absent. */
@@ -48,9 +59,10 @@ export function findSorted(sorted: Int32Array, x: number): number {
 export function computeClass(data: TamData, cls: ClassData, item: number, id: number, settings: MapSettings, ws: Workspace): ItemMaps | null {
   const rows = classRows(data, cls, id);
   if (!rows) return null;
+  const a = dequantiseRow(ws.row, rows.rows, rows.row);
   if (settings.lambda !== 0) classInterference(ws, data, cls, item, id, rows.r);
-  const s = settings.lambda !== 0 ? lsqScale(rows.a, ws.interference) : 0;
-  correctRow(ws.corrected, rows.a, s, settings.lambda, ws.interference);
+  const s = settings.lambda !== 0 ? lsqScale(a, ws.interference) : 0;
+  correctRow(ws.corrected, a, s, settings.lambda, ws.interference);
   const nText = data.nVisible[item];
   normaliseRow(ws.corrected, ws.text, rows.r.subarray(0, nText));
   ws.eItem = -1; // the interference buffer now holds a class's, not an item's
@@ -61,17 +73,16 @@ export function computeClass(data: TamData, cls: ClassData, item: number, id: nu
 
 /** ws.interference = sum_k w_k A_k over the context (k < item, token k != id), w = r / (sum r + 1e-8). */
 function classInterference(ws: Workspace, data: TamData, cls: ClassData, item: number, id: number, r: Float32Array): void {
-  const { A, nv } = data;
   let total = 0;
   for (let k = 0; k < item; k++) if (cls.tokenIds[k] !== id) total += r[k];
   const denom = f32(f32(total) + 1e-8);
   ws.acc.fill(0);
+  let base = 0; // sum_k w_k lo_k
   for (let k = 0; k < item; k++) {
     if (cls.tokenIds[k] === id || r[k] === 0) continue;
-    const w = f32(r[k] / denom);
-    for (let i = 0, base = k * nv; i < nv; i++) ws.acc[i] += w * A[base + i];
+    base += accumulateRow(ws.acc, data.A, k, f32(r[k] / denom));
   }
-  for (let i = 0; i < nv; i++) ws.interference[i] = ws.acc[i];
+  for (let i = 0; i < data.nv; i++) ws.interference[i] = ws.acc[i] + base;
 }
 
 /** s = <a, E> / <E, E>, 0 when E = 0 (the core's least_squares_scale). */

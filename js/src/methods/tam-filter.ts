@@ -8,13 +8,15 @@ import type { FrameMeta } from "../codec";
 
 const f32 = Math.fround;
 
-/** The filter's reusable buffers: one window, and reflect indices per (length, pad). */
+/** The filter's reusable buffers: one window, its Gaussian weights, and reflect indices per (length, pad). */
 export class FilterScratch {
   readonly window: Float64Array; // the k*k values of one window
+  readonly weights: Float64Array; // g for each distance from the median rank: 0 .. k*k >> 1
   private readonly indices = new Map<string, Int32Array>();
 
   constructor(readonly kernel: number) {
     this.window = new Float64Array(kernel * kernel);
+    this.weights = new Float64Array(((kernel * kernel) >> 1) + 1);
   }
 
   reflect(n: number, pad: number): Int32Array {
@@ -52,7 +54,7 @@ export function filterFrame(src: Float32Array, dst: Float32Array, frame: FrameMe
     for (let x = 0; x < w; x++) {
       gather(scratch, src, offset, rows, cols, y, x, w);
       sortWindow(scratch.window);
-      dst[offset + y * w + x] = rankGaussian(scratch.window);
+      dst[offset + y * w + x] = rankGaussian(scratch.window, scratch.weights);
     }
   }
 }
@@ -78,11 +80,11 @@ function sortWindow(win: Float64Array): void {
 }
 
 /** The Gaussian-over-ranks mean of a sorted window; 0 when its mean is not positive. */
-function rankGaussian(win: Float64Array): number {
+function rankGaussian(win: Float64Array, weights: Float64Array): number {
   const mu = mean(win);
   if (!(mu > 0)) return 0;
   const cv2 = f32(f32(variance(win, mu) / win.length) / f32(mu * mu));
-  return gaussianMean(win, f32(0.5 / cv2)); // inv = Infinity when cv = 0: only the median keeps its weight
+  return gaussianMean(win, f32(0.5 / cv2), weights); // inv = Infinity when cv = 0: only the median keeps its weight
 }
 
 function mean(win: Float64Array): number {
@@ -101,14 +103,16 @@ function variance(win: Float64Array, mu: number): number {
   return v;
 }
 
-/** sum g_i x_i / sum g_i with g_i = exp(-(i - median rank)^2 * inv). */
-function gaussianMean(win: Float64Array, inv: number): number {
+/** sum g_i x_i / sum g_i with g_i = exp(-(i - median rank)^2 * inv); ranks the same distance from the
+ * median share their weight, so each exp is taken once (into weights). */
+function gaussianMean(win: Float64Array, inv: number, weights: Float64Array): number {
   const half = win.length >> 1;
+  weights[0] = 1;
+  for (let d = 1; d <= half; d++) weights[d] = f32(Math.exp(f32(-(d * d) * inv)));
   let num = 0;
   let den = 0;
   for (let i = 0; i < win.length; i++) {
-    const d2 = (i - half) * (i - half);
-    const g = d2 === 0 ? 1 : f32(Math.exp(f32(-d2 * inv)));
+    const g = weights[i < half ? half - i : i - half];
     num = f32(num + f32(g * win[i]));
     den = f32(den + g);
   }

@@ -5,24 +5,27 @@
  * The core runs in float32; every elementwise step here is rounded with Math.fround so the
  * results match it bit for bit except for exp() (1 ulp apart at most) and the interference map
  * E_v = omega_v @ A, summed here in float64 where the core's matrix product sums in float32 in its
- * own order (a few ulp). All buffers live in a Workspace allocated once per data set: computing
- * an item allocates no buffers.
+ * own order (a few ulp). The raw maps stay quantised (tam-rows.ts): the item's row is read back
+ * into the workspace and E_v is summed from the uint16 rows. All buffers live in a Workspace
+ * allocated once per data set: computing an item allocates no buffers.
  */
 
 import type { FrameMeta } from "../codec";
 import type { ItemMaps } from "./index";
 import { FilterScratch, filterFrames } from "./tam-filter";
+import { accumulateRow, dequantiseRow, omegaRow, type Rows, relevanceRow } from "./tam-rows";
 
 const f32 = Math.fround;
 
-/** The numbers every TAM map is recomputed from: T items, n_v vision cells, row-major (T, n_v) / (T, T). */
+/** The numbers every TAM map is recomputed from (one decoder layer): T items, n_v vision cells. */
 export interface TamData {
   T: number;
   nv: number;
-  A: Float32Array; // (T, n_v) raw maps
-  omega: Float32Array; // (T, T) ECI weights: item v's interference map is E_v = omega_v @ A
+  A: Rows; // (T, n_v) raw maps, uint16 per row
+  omega: Float32Array; // ECI weights, the strict lower triangle row by row (omegaRow): E_v = omega_v @ A
   scale: Float32Array; // (T) ECI scale s_v; NaN where the item has no ECI context
-  R: Float32Array; // (T, T) text relevance of item k to item v
+  R: Float32Array; // text relevance of item k to item v, the shown part row by row (relevanceRow)
+  rStart: Int32Array; // (T + 1) where item v's row of R starts
   nVisible: Int32Array; // (T) how many earlier items' relevance item v shows
   kernel: number; // the filter's window side
   frames: FrameMeta[];
@@ -34,6 +37,7 @@ export type MapSettings = { lambda: number; filter: boolean; layer?: number };
 export class Workspace {
   readonly interference: Float32Array; // (n_v) E_v of item `eItem`, kept while only lambda changes
   eItem = -1;
+  readonly row: Float32Array; // (n_v) a raw map read back from its uint16 row
   readonly acc: Float64Array; // (n_v) the sum behind `interference`
   readonly corrected: Float32Array; // (n_v) after ECI, then normalised in place
   readonly filtered: Float32Array; // (n_v) after the rank Gaussian filter
@@ -42,6 +46,7 @@ export class Workspace {
 
   constructor(nv: number, T: number, kernel: number) {
     this.interference = new Float32Array(nv);
+    this.row = new Float32Array(nv);
     this.acc = new Float64Array(nv);
     this.corrected = new Float32Array(nv);
     this.filtered = new Float32Array(nv);
@@ -63,26 +68,21 @@ export function computeItem(data: TamData, item: number, settings: MapSettings, 
   return { image: ws.filtered, text: ws.text, nText };
 }
 
-/** out = E_v = sum_k omega[v, k] A_k (the core's omega @ A, row v), skipping zero weights. */
+/** out = E_v = sum_k omega[v, k] A_k (the core's omega @ A, row v) from the uint16 rows, skipping zero weights. */
 export function interferenceInto(out: Float32Array, data: TamData, item: number, acc: Float64Array = new Float64Array(data.nv)): void {
-  const { A, omega, nv, T } = data;
+  const w = omegaRow(data, item);
   acc.fill(0);
-  for (let k = 0; k < T; k++) {
-    const w = omega[item * T + k];
-    if (w === 0) continue;
-    const base = k * nv;
-    for (let i = 0; i < nv; i++) acc[i] += w * A[base + i];
-  }
-  for (let i = 0; i < nv; i++) out[i] = acc[i];
+  let base = 0; // sum_k w_k lo_k: every row's offset, added once
+  for (let k = 0; k < w.length; k++) if (w[k] !== 0) base += accumulateRow(acc, data.A, k, w[k]);
+  for (let i = 0; i < data.nv; i++) out[i] = acc[i] + base;
 }
 
 /** out = max(0, A_v - lambda * s_v * E_v); lambda = 0 returns A_v unclamped, as the core does. */
 export function correctInto(out: Float32Array, data: TamData, item: number, lambda: number, E: Float32Array): void {
-  const { A, nv } = data;
-  correctRow(out, A.subarray(item * nv, (item + 1) * nv), data.scale[item], lambda, E);
+  correctRow(out, dequantiseRow(out, data.A, item), data.scale[item], lambda, E);
 }
 
-/** out = max(0, a - lambda * s * E) for one raw map a (NaN s: no context, 0); lambda = 0 copies a. */
+/** out = max(0, a - lambda * s * E) for one raw map a (NaN s: no context, 0); lambda = 0 copies a. out may be a. */
 export function correctRow(out: Float32Array, a: Float32Array, s: number, lambda: number, E: Float32Array): void {
   if (lambda === 0) return out.set(a);
   const ls = f32(f32(lambda) * (Number.isNaN(s) ? 0 : s));
@@ -97,10 +97,8 @@ export function correctRow(out: Float32Array, a: Float32Array, s: number, lambda
  * All zeros when the span is not positive. Returns n_visible[item], the number of text entries.
  */
 export function normaliseInto(image: Float32Array, text: Float32Array, data: TamData, item: number): number {
-  const { R, T } = data;
-  const nText = data.nVisible[item];
-  normaliseRow(image, text, R.subarray(item * T, item * T + nText));
-  return nText;
+  normaliseRow(image, text, relevanceRow(data, item));
+  return data.nVisible[item];
 }
 
 /** Joint min-max of image (in place) and the shown relevance row (into text); all zeros without spread. */

@@ -1,7 +1,7 @@
 /**
  * TAM (Li et al., ICCV 2025) in the browser: reads the arrays tam_widget/methods/tam.py sends
- * (A, omega, scale, R, n_visible and the filter's kernel) and recomputes any item's map for the
- * ECI scale and filter toggles (tam-math.ts, tam-filter.ts).
+ * (every layer's compact A, omega, scale, R, n_visible: tam-rows.ts; the filter's kernel) and
+ * recomputes any item's map for the ECI scale and filter toggles (tam-math.ts, tam-filter.ts).
  */
 
 import { readFloat32, readInt32, WireError } from "../arrays";
@@ -11,6 +11,7 @@ import type { ItemMaps, MethodImpl, MethodMaps } from "./index";
 import { type ClassData, computeClass } from "./tam-classes";
 import { computeItem, type MapSettings, type TamData, Workspace } from "./tam-math";
 import { decodeLayers, type LayerInfo, type LayerSet } from "./tam-layers";
+import { omegaRow, readLayers, readRows, relevanceRow, rowFinite } from "./tam-rows";
 
 /** lambda = eci ? eci_scale clamped to 0..2 : 0, the filter toggle and, on a page with layers, the decoder layer. */
 export function mapSettings(s: Settings): MapSettings {
@@ -26,23 +27,9 @@ export function methodLabel(s: Settings): string {
   return filter ? `TAM (${eci} + filter)` : `${eci}, no filter`;
 }
 
-/** TAM's part of the wire as typed views on buf, checked against the shared layout. */
+/** TAM's part of the wire (the last layer) as typed views on buf, checked against the shared layout. */
 function decodeTam(buf: ArrayBuffer, part: MethodPart, layout: Layout): TamData {
-  const { T, nv } = layout;
-  const a = part.arrays ?? {};
-  const data: TamData = {
-    T,
-    nv,
-    A: readFloat32(buf, "A", a.A, [T, nv]),
-    omega: readFloat32(buf, "omega", a.omega, [T, T]),
-    scale: readFloat32(buf, "scale", a.scale, [T]),
-    R: readFloat32(buf, "R", a.R, [T, T]),
-    nVisible: readInt32(buf, "n_visible", a.n_visible, [T]),
-    kernel: checkKernel(part.kernel),
-    frames: layout.frames,
-  };
-  checkVisible(data);
-  return data;
+  return readLayers(buf, part.arrays ?? {}, "", null, layout, checkKernel(part.kernel))[0];
 }
 
 /** The class-map arrays (pages from tam-widget 0.x before candidates lack them: null). */
@@ -51,25 +38,23 @@ function decodeClasses(buf: ArrayBuffer, part: MethodPart, layout: Layout): Clas
   if (!a.candidate_classes || !a.classes) return null;
   const { T, nv } = layout;
   const U = a.candidate_classes.shape[0] ?? 0;
+  const nVisible = readInt32(buf, "n_visible", a.n_visible, [T]);
+  const restStart = new Int32Array(T + 1);
+  for (let k = 0; k < T; k++) restStart[k + 1] = restStart[k] + T - nVisible[k]; // n_visible checked by decodeTam
   return {
     classes: readInt32(buf, "classes", a.classes, [T]),
     tokenIds: readInt32(buf, "token_ids", a.token_ids, [T]),
     candClasses: readInt32(buf, "candidate_classes", a.candidate_classes, [U]),
-    candA: readFloat32(buf, "candidate_A", a.candidate_A, [U, nv]),
+    candA: readRows(buf, a, "candidate_A", [U, nv]),
     candR: readFloat32(buf, "candidate_R", a.candidate_R, [U, T]),
+    restR: readFloat32(buf, "R_rest", a.R_rest, [restStart[T]]),
+    restStart,
   };
 }
 
 function checkKernel(k: unknown): number {
   if (typeof k !== "number" || !Number.isInteger(k) || k < 1 || k % 2 === 0) throw new WireError(`Kernel ${k} must be an odd integer >= 1.`);
   return k;
-}
-
-function checkVisible(data: TamData): void {
-  for (let v = 0; v < data.T; v++) {
-    const n = data.nVisible[v];
-    if (n < 0 || n > data.T) throw new WireError(`n_visible[${v}] = ${n} is outside 0..${data.T}.`);
-  }
 }
 
 const PLAIN_OK = 1; // A_v and the shown part of R_v are finite: the map without ECI means something
@@ -81,17 +66,14 @@ const ECI_OK = 2; // and so are s_v (NaN: no ECI context, fine), omega_v and eve
  * span normalises everything to 0), a silent wrong result; the view shows such an item as n/a.
  */
 export function finiteItems(data: TamData): Uint8Array {
-  const { T, nv, A, R, omega, scale, nVisible } = data;
-  const rowFinite = (x: Float32Array, start: number, n: number) => {
-    for (let i = start; i < start + n; i++) if (!Number.isFinite(x[i])) return false;
-    return true;
-  };
-  const aOk = Uint8Array.from({ length: T }, (_, k) => (rowFinite(A, k * nv, nv) ? 1 : 0));
+  const { T, A, scale } = data;
+  const allFinite = (x: Float32Array) => x.every(Number.isFinite);
   const out = new Uint8Array(T);
   for (let v = 0; v < T; v++) {
-    if (!aOk[v] || !rowFinite(R, v * T, nVisible[v])) continue;
-    let eci = !(scale[v] === Infinity || scale[v] === -Infinity) && rowFinite(omega, v * T, T);
-    for (let k = 0; eci && k < T; k++) if (omega[v * T + k] !== 0 && !aOk[k]) eci = false;
+    if (!rowFinite(A, v) || !allFinite(relevanceRow(data, v))) continue;
+    const w = omegaRow(data, v);
+    let eci = !(scale[v] === Infinity || scale[v] === -Infinity) && allFinite(w);
+    for (let k = 0; eci && k < v; k++) if (w[k] !== 0 && !rowFinite(A, k)) eci = false;
     out[v] = PLAIN_OK | (eci ? ECI_OK : 0);
   }
   return out;
@@ -134,7 +116,7 @@ export class TamMaps implements MethodMaps {
     const set = this.layerSet;
     if (!set) return new Float32Array(0);
     const peaks = Float32Array.from(set.earlier, (_, l) => set.peak(l, item));
-    const out = Float32Array.from([...peaks, Math.max(0, rowMax(this.data.A, item * this.data.nv, this.data.nv))]);
+    const out = Float32Array.from([...peaks, set.peakOf(this.data, item)]);
     const top = Math.max(...out);
     return top > 0 ? out.map((p) => p / top) : out.fill(0);
   }
@@ -169,12 +151,6 @@ export class TamMaps implements MethodMaps {
     const peak = this.layerPeaks(item)[info.kept.indexOf(layer)] ?? 0;
     return [{ label: "ECI scale sᵥ", value }, { label: "layer", value: `${layer} / ${info.n}: peak ${Math.round(100 * peak)}% of its strongest layer` }];
   }
-}
-
-function rowMax(x: Float32Array, start: number, n: number): number {
-  let m = -Infinity;
-  for (let i = start; i < start + n; i++) if (x[i] > m) m = x[i];
-  return Number.isFinite(m) ? m : 0;
 }
 
 export const TAM = {

@@ -95,7 +95,7 @@ export class Controls {
     const info = this.on.method();
     const scale = Number(get("eci_scale"));
     setValue(this.scale, String(scale));
-    this.scaleValue.textContent = scale.toFixed(2);
+    setText(this.scaleValue, scale.toFixed(2)); // unchanged text is not written: no relayout on a token switch
     this.scale.disabled = !get("eci") || !info.tunable;
     this.eci.disabled = this.filter.disabled = !info.tunable;
     this.eci.checked = Boolean(get("eci"));
@@ -109,18 +109,22 @@ export class Controls {
   }
 
   private showMethod(info: MethodInfo): void {
-    this.method.textContent = info.label;
+    setText(this.method, info.label);
     const paper = info.paper ?? TAM_PAPER;
-    this.method.href = paper.url;
-    this.method.title = paper.title;
+    if (this.method.getAttribute("href") !== paper.url) this.method.href = paper.url;
+    if (this.method.title !== paper.title) this.method.title = paper.title;
     for (const b of this.choices) b.setAttribute("aria-pressed", String(b.dataset.method === info.name));
     const why = info.tunable ? "" : `${info.title}'s map depends on no setting`;
-    for (const input of [this.scale, this.eci, this.filter]) input.title = why;
+    for (const input of [this.scale, this.eci, this.filter]) if (input.title !== why) input.title = why;
   }
 
   dispose(): void {
     for (const fn of this.cleanups) fn();
   }
+}
+
+function setText(node: HTMLElement, text: string): void {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 function setValue(node: HTMLInputElement | HTMLSelectElement, value: string): void {

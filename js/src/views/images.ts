@@ -1,4 +1,4 @@
-/** Decoding the PNG bytes of the _images trait into drawable images, lazily and once each. */
+/** Decoding the pictures of the _images trait (PNG or JPEG: display/images.py) into drawable images, lazily and once each. */
 
 import { copyBytes } from "../arrays";
 
@@ -34,7 +34,7 @@ export class ImageStore {
     this.started.add(index);
     const bytes = this.pngs[index];
     if (!bytes) return;
-    const blob = new Blob([copyBytes(bytes)], { type: "image/png" });
+    const blob = new Blob([copyBytes(bytes)], { type: pictureType(bytes) });
     const done = (img: Drawable) => {
       if (this.disposed) return;
       this.ready.set(index, img);
@@ -52,4 +52,10 @@ export class ImageStore {
       img.src = url;
     } // else: no way to decode here (e.g. jsdom); the heatmap is drawn without its image
   }
+}
+
+/** A picture's MIME type by its first bytes: JPEG (FF D8 FF) or else PNG. */
+export function pictureType(bytes: DataView): string {
+  const jpeg = bytes.byteLength >= 3 && bytes.getUint8(0) === 0xff && bytes.getUint8(1) === 0xd8 && bytes.getUint8(2) === 0xff;
+  return jpeg ? "image/jpeg" : "image/png";
 }

@@ -117,14 +117,23 @@ export class HeatLayer {
       const a = offset + ys.i0[y] * w;
       const b = offset + ys.i1[y] * w;
       const ty = ys.t[y];
+      if (y > ys.start && ys.i0[y] === ys.i0[y - 1] && ys.i1[y] === ys.i1[y - 1] && ty === ys.t[y - 1]) {
+        out.copyWithin(y * width, (y - 1) * width, y * width); // the same grid rows and weight: the same pixels (blocky)
+        continue;
+      }
       for (let j = 0; j < w; j++) row[j] = map[a + j] + ty * (map[b + j] - map[a + j]);
       const base = y * width;
       out.fill(0, base, base + xs.start);
       out.fill(0, base + xs.end, base + width);
-      for (let x = xs.start; x < xs.end; x++) {
-        const r0 = row[i0[x]];
-        const v = r0 + t[x] * (row[i1[x]] - r0);
-        out[base + x] = table[v > 0 ? (v < 1 ? (v * 255) | 0 : 255) : 0];
+      for (let x = xs.start; x < xs.end; ) {
+        // one run of pixels between the same two grid cells: their values and difference read once
+        const c = i0[x];
+        const r0 = row[c];
+        const d = row[i1[x]] - r0;
+        for (; x < xs.end && i0[x] === c; x++) {
+          const v = r0 + t[x] * d;
+          out[base + x] = table[v > 0 ? (v < 1 ? (v * 255) | 0 : 255) : 0];
+        }
       }
     }
   }

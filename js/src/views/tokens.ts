@@ -26,10 +26,29 @@ export function relevanceColour(value: number): string {
   return `rgba(${RELEVANCE_RGB}, ${alpha})`;
 }
 
-/** The units' indices holding the k largest values of at least MIN_TOP, largest first. */
-export function topUnits(values: number[], k: number): number[] {
-  const order = values.map((_, i) => i).filter((i) => values[i] >= MIN_TOP);
-  return order.sort((a, b) => values[b] - values[a] || a - b).slice(0, k);
+/** The units' indices holding the k largest values of at least MIN_TOP, largest first (ties: the earlier unit). One pass, no sort. */
+export function topUnits(values: ArrayLike<number>, k: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= MIN_TOP) || (top.length === k && !(v > values[top[k - 1]]))) continue;
+    let j = Math.min(top.length, k - 1);
+    for (; j > 0 && v > values[top[j - 1]]; j--) top[j] = top[j - 1];
+    top[j] = i;
+  }
+  return top;
+}
+
+/** The relevance shade of each of the 41 alpha levels relevanceColour() takes (alpha = level / 100). */
+const LEVELS = Math.round(100 * MAX_ALPHA);
+const SHADES = Array.from({ length: LEVELS + 1 }, (_, level) => `rgba(${RELEVANCE_RGB}, ${level / 100})`);
+
+/** The look of a unit with neither relevance nor tint (paint's numeric key for level -1, rank 0). */
+const BLANK = -4;
+
+/** relevanceColour's alpha level (its alpha x 100) for a value. */
+function shadeLevel(value: number): number {
+  return Math.round(100 * MAX_ALPHA * Math.min(1, Math.max(0, value)));
 }
 
 /** A unit's relevance: its largest item value among the first nText; -1 when none of its items has one. */
@@ -89,7 +108,9 @@ export class TokenView {
   private units: TokenUnit[] = [];
   private nodes: HTMLElement[] = [];
   private unitOf = new Int32Array(0); // item -> unit index
-  private looks: string[] = []; // what each unit is painted with, to skip unchanged ones
+  private looks: (number | string)[] = []; // what each unit is painted with (a number when untinted), to skip unchanged ones
+  private values = new Float64Array(0); // each unit's relevance at the last update (reused)
+  private reach = 0; // units [0, reach) may hold relevance: those with an item below the last nText
   private selectedUnit = -1;
   private shownUnit = -1;
 
@@ -121,7 +142,9 @@ export class TokenView {
         attrs: { "data-index": String(u.first), role: "option", tabindex: "-1", "aria-selected": "false", title: `#${u.first} ${JSON.stringify(raw)}${kind.note}${flat ? " · no visual signal" : ""}` },
       });
     });
-    this.looks = this.nodes.map(() => "");
+    this.looks = this.nodes.map(() => BLANK); // as built: no shade, no tint, no rank
+    this.values = new Float64Array(this.units.length);
+    this.reach = 0;
     this.selectedUnit = this.shownUnit = -1;
     const line = (prompt: boolean, label: string) => {
       const nodes: Node[] = [];
@@ -152,16 +175,28 @@ export class TokenView {
       this.nodes[shownUnit]?.classList.add("is-shown");
       this.shownUnit = shownUnit;
     }
-    const values = this.units.map((u) => unitRelevance(u, text, nText));
-    const top = topUnits(values, TOP_RELEVANT);
-    values.forEach((v, k) => this.paint(k, v, top.indexOf(k) + 1, reliance ? unitReliance(this.units[k].items, reliance) : Number.NaN));
+    // only units holding an item below nText (now or at the last update) can change, unless a reliance tints the rest
+    const next = reliance ? this.units.length : this.unitsBelow(nText);
+    const reach = Math.max(this.reach, next);
+    this.reach = next;
+    const values = this.values;
+    for (let k = 0; k < reach; k++) values[k] = unitRelevance(this.units[k], text, nText);
+    const top = topUnits(values.subarray(0, reach), TOP_RELEVANT);
+    for (let k = 0; k < reach; k++) this.paint(k, values[k], top.indexOf(k) + 1, reliance ? unitReliance(this.units[k].items, reliance) : Number.NaN);
+  }
+
+  /** How many units (from the first) hold an item below n: units follow the items' order. */
+  private unitsBelow(n: number): number {
+    const last = Math.min(n, this.items.length) - 1;
+    return last < 0 ? 0 : this.unitOf[last] + 1;
   }
 
   /** One unit's relevance (a quiet background whose alpha is the value, an underline for the top few, rank 1..) or else its reliance tint. */
   private paint(k: number, value: number, rank: number, tint: number): void {
     const tinted = value < 0 && Number.isFinite(tint);
-    const colour = value >= 0 ? relevanceColour(value) : tinted ? relianceColour(tint) : "";
-    const look = `${colour}|${rank}`;
+    const level = value >= 0 ? shadeLevel(value) : -1;
+    const colour = level >= 0 ? SHADES[level] : tinted ? relianceColour(tint) : "";
+    const look = tinted ? `${colour}|${rank}` : 4 * level + rank; // a number for the common case: no string per unit
     if (look === this.looks[k]) return;
     this.looks[k] = look;
     const node = this.nodes[k];
@@ -192,7 +227,8 @@ export class TokenView {
 
   private unitAt(target: EventTarget | null): number {
     const node = target instanceof Element ? target.closest<HTMLElement>('[data-role="token"]') : null;
-    return node ? this.nodes.indexOf(node) : -1;
+    const k = node ? (this.unitOf[Number(node.dataset.index)] ?? -1) : -1; // data-index: the unit's first item
+    return k >= 0 && this.nodes[k] === node ? k : -1;
   }
 
   private readonly onClick = (e: MouseEvent) => {

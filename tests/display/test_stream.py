@@ -1,0 +1,67 @@
+"""display/stream.py: which arrays a large explanation streams, and the kernel's answers to row requests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tam_widget.display import stream
+from tam_widget.display.stream import RowServer, streamed
+
+
+def arrays(rows: int = 64, width: int = 8192) -> dict[str, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    return {
+        "tam": {
+            "A": rng.integers(0, 65535, (rows, width), dtype=np.uint16),
+            "scale": rng.random(rows, dtype=np.float32),
+            "layer_A": rng.integers(0, 65535, (2, rows, width), dtype=np.uint16),
+        },
+        "eagle": {"small": np.zeros((4, 4), np.float32)},
+    }
+
+
+def test_only_big_multi_dimensional_arrays_stream_and_only_when_asked_or_large() -> None:
+    a = arrays()
+    assert streamed(a, 10, None) == set()
+    assert streamed(a, stream.STREAM_BYTES + 1, None) == {("tam", "A"), ("tam", "layer_A")}
+    assert streamed(a, 10, True) == {("tam", "A"), ("tam", "layer_A")}
+    assert streamed(a, stream.STREAM_BYTES + 1, False) == set()
+
+
+def test_the_rows_answered_are_the_arrays_rows_little_endian() -> None:
+    a = arrays()
+    server = RowServer({("tam", "A"): a["tam"]["A"], ("tam", "layer_A"): a["tam"]["layer_A"]})
+    reply, buffers = server.answer({"rows": {"method": "tam", "array": "A", "start": 3, "stop": 9}})
+    assert reply == {"rows": {"method": "tam", "array": "A", "start": 3, "stop": 9}}
+    assert np.array_equal(np.frombuffer(buffers[0], "<u2").reshape(6, -1), a["tam"]["A"][3:9])
+    reply, buffers = server.answer({"rows": {"method": "tam", "array": "layer_A", "start": 63, "stop": 66}})
+    flat = a["tam"]["layer_A"].reshape(-1, a["tam"]["layer_A"].shape[-1])
+    assert np.array_equal(np.frombuffer(buffers[0], "<u2").reshape(3, -1), flat[63:66])
+
+
+@pytest.mark.parametrize(
+    ("request_", "says"),
+    [
+        ({"rows": {"method": "tam", "array": "omega", "start": 0, "stop": 1}}, "No streamed array"),
+        ({"rows": {"method": "tam", "array": "A", "start": 5, "stop": 5}}, "not a non-empty range"),
+        ({"rows": {"method": "tam", "array": "A", "start": 0, "stop": 65}}, "not a non-empty range"),
+        ({"rows": {"method": "tam", "array": "A", "start": -1, "stop": 2}}, "not a non-empty range"),
+        ({"rows": {"method": "tam", "array": "A", "start": 0.5, "stop": 2}}, "must be integers"),
+        ({"rows": {"method": "tam", "array": "A", "start": True, "stop": 2}}, "must be integers"),
+        ({"rows": "all"}, "A rows request is"),
+    ],
+)
+def test_a_bad_request_gets_an_error_and_no_bytes(request_: dict, says: str) -> None:
+    server = RowServer({("tam", "A"): arrays()["tam"]["A"]})
+    reply, buffers = server.answer(request_)
+    assert says in reply["rows"]["error"]
+    assert buffers == []
+
+
+def test_a_request_for_too_many_bytes_at_once_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "MAX_BLOCK_BYTES", 4 * 8192 * 2)
+    server = RowServer({("tam", "A"): arrays()["tam"]["A"]})
+    assert "error" not in server.answer({"rows": {"method": "tam", "array": "A", "start": 0, "stop": 4}})[0]["rows"]
+    reply, buffers = server.answer({"rows": {"method": "tam", "array": "A", "start": 0, "stop": 5}})
+    assert "ask in blocks" in reply["rows"]["error"] and buffers == []
