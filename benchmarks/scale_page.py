@@ -1,20 +1,26 @@
 """bench_scale's pages: built in a child process for one tree, measured in one chromium for both trees.
 
 Run as a script with ``PYTHONPATH`` naming the tree under test (its ``tam_widget`` is imported, not
-this checkout's): ``python benchmarks/scale_page.py CASE OUT.html`` explains the case through the
-public ``explain`` path on a random tiny Qwen2-VL built offline, saves the page and prints one JSON
-object. The cases: two 1008 x 1008 pictures (two 36 x 36 grids, 2,592 vision tokens) at T items,
-and a video of 896 x 1008 frames (Qwen2-VL pairs frames: 16 frames are 8 groups of 32 x 36 = 9,216
-vision tokens), its frames a drawn scene moving 24 px a frame with a little seeded noise (+-3 grey
-levels), as a camera's frames do not compress like a flat drawing.
+this checkout's): ``python benchmarks/scale_page.py OUTDIR CASE...`` explains each case through the
+public ``explain`` path on a random tiny Qwen2-VL built offline, saves ``OUTDIR/CASE.html`` (written
+whole or not at all) and prints one JSON object, its ``pages`` per case: ``n_v``, ``explain_s``,
+``save_s`` and ``pictures``, what the tree's own encoder (``tam_widget/display/images.py``, where the
+tree has it) put in the page: how many JPEG and PNG pictures and their bytes. One process builds
+every case: the imports (transformers: about 15 s) are paid once.
 
-:func:`measure` opens the pages of both trees in one chromium, alternating between them (load,
-load, ..., switch, switch, slider, slider), and returns for each: ``first_paint_ms`` (median over
-loads of navigation start to first contentful paint), ``switch_p95_ms`` (bench_widget's SWITCH: one
-click on a token, through the widget's handlers, plus a forced layout; with a stride, every k-th
-token only) and the slider's frames (bench_widget's FRAMES: a new ECI value on every animation
-frame; ``slider_frame_ms`` the mean interval, 16.7 ms at 60 Hz, ``slider_dropped`` the intervals
-over 1.5 times the median).
+The cases: two 1008 x 1008 pictures (two 36 x 36 grids, 2,592 vision tokens) at T items, and a
+video of 896 x 1008 frames (Qwen2-VL pairs frames: 16 frames are 8 groups of 32 x 36 = 9,216 vision
+tokens), its frames a drawn scene moving 24 px a frame with a little seeded noise (+-3 grey levels),
+as a camera's frames do not compress like a flat drawing.
+
+:func:`measure` opens the pages of both trees in one chromium (one for every case), alternating
+between them load by load (the side that goes first alternates too), and returns for each:
+``first_paint_ms`` (median over fresh loads of navigation start to first contentful paint; the last
+load also runs the interactions, after its paint is read), ``switch_p95_ms`` (bench_widget's SWITCH:
+one click on a token, through the widget's handlers, plus a forced layout, every token twice, the
+second round timed; with ``tokens``, that many evenly spaced tokens only) and the slider's frames
+(bench_widget's FRAMES: a new ECI value on every animation frame; ``slider_frame_ms`` the mean
+interval, 16.7 ms at 60 Hz, ``slider_dropped`` the intervals over 1.5 times the median).
 """
 
 from __future__ import annotations
@@ -72,16 +78,29 @@ def explanation(name: str) -> Any:
     return exp
 
 
-def build(name: str, out: Path) -> dict[str, Any]:
-    import tam_widget
+def pictures(exp: Any) -> dict[str, int] | None:
+    """What the tree's encoder puts in the page: JPEG and PNG pictures and their bytes (None before it)."""
+    try:
+        from tam_widget.display.images import encoded_images
+    except ImportError:
+        return None
+    encoded, _ = encoded_images(exp)
+    jpeg = [p for p in encoded if p[:3] == b"\xff\xd8\xff"]
+    png = [p for p in encoded if p[:8] == b"\x89PNG\r\n\x1a\n"]
+    assert len(jpeg) + len(png) == len(encoded), "a picture neither JPEG nor PNG"
+    return {"jpeg": len(jpeg), "png": len(png), "bytes": sum(map(len, encoded))}
 
+
+def build(name: str, out: Path) -> dict[str, Any]:
     start = time.perf_counter()
     exp = explanation(name)
     built = time.perf_counter() - start
-    exp.save_html(out)
+    part = out.with_name(f"{name}.part.html")  # renamed when whole: an interrupted build leaves no page
+    exp.save_html(part)
+    part.rename(out)
     saved = time.perf_counter() - start - built
     n_v = exp.result.layout.n_tokens
-    return {"tam_widget": tam_widget.__file__, "n_v": n_v, "explain_s": built, "save_s": saved}
+    return {"n_v": n_v, "explain_s": built, "save_s": saved, "pictures": pictures(exp)}
 
 
 def _open(browser: Any, path: Path) -> tuple[Any, Any, Any]:
@@ -95,17 +114,11 @@ def _open(browser: Any, path: Path) -> tuple[Any, Any, Any]:
     return context, page, guard
 
 
-def first_paint(browser: Any, path: Path) -> float:
-    context, page, guard = _open(browser, path)
-    page.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0")
-    fcp = float(page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0].startTime"))
-    guard.check()
-    context.close()
-    return fcp
-
-
-SWITCH_EVERY = """(stride) => {
-  const tokens = [...document.querySelectorAll('[data-role="token"]')].filter((_, i) => i % stride === 0);
+PAINTED = "() => performance.getEntriesByName('first-contentful-paint').length > 0"
+FIRST_PAINT = "() => performance.getEntriesByName('first-contentful-paint')[0].startTime"
+SWITCH_SOME = """(count) => {
+  const all = [...document.querySelectorAll('[data-role="token"]')];
+  const tokens = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / count)) === 0);
   const times = [];
   for (const t of tokens.concat(tokens)) {   // every chosen token twice: the second round is warm
     const t0 = performance.now();
@@ -117,17 +130,26 @@ SWITCH_EVERY = """(stride) => {
 }"""
 
 
-def interact(browser: Any, path: Path, stride: int, frames: int) -> dict[str, float]:
-    """Token switch p95 and the slider's frames on one fresh load."""
+def load(browser: Any, path: Path, interact: tuple[int, int] | None) -> dict[str, float]:
+    """One fresh load: its first paint, then (with ``(tokens, frames)``) the token switch and the slider."""
+    context, page, guard = _open(browser, path)
+    page.wait_for_function(PAINTED)
+    out = {"first_paint_ms": float(page.evaluate(FIRST_PAINT))}
+    if interact is not None:
+        out |= interactions(page, *interact)
+    guard.check()
+    context.close()
+    return out
+
+
+def interactions(page: Any, tokens: int, frames: int) -> dict[str, float]:
+    """Token switch p95 (every token, or ``tokens`` of them) and the slider's frames."""
     import numpy as np
     from bench_widget import FRAMES, SWITCH
 
-    context, page, guard = _open(browser, path)
-    switch = np.asarray(page.evaluate(SWITCH) if stride == 1 else page.evaluate(SWITCH_EVERY, stride))
+    switch = np.asarray(page.evaluate(SWITCH) if tokens == 0 else page.evaluate(SWITCH_SOME, tokens))
     page.evaluate(FRAMES, ["slider", 10])  # warm up
     intervals = np.diff(page.evaluate(FRAMES, ["slider", frames])["stamps"])
-    guard.check()
-    context.close()
     return {
         "switch_p95_ms": float(np.percentile(switch, 95)),
         "switch_ms": float(switch.mean()),
@@ -136,23 +158,35 @@ def interact(browser: Any, path: Path, stride: int, frames: int) -> dict[str, fl
     }
 
 
-def measure(pages: dict[str, Path], loads: int, stride: int, frames: int) -> dict[str, dict[str, float]]:
-    """Figures of each ``{side: page}``, the sides alternating in one chromium (see the docstring)."""
+def measure(files: dict[str, dict[str, Path]], loads: int, tokens: int, frames: int) -> dict[str, Any]:
+    """Per case, per side: the figures of ``files[case][side]`` (see the docstring; ``tokens`` 0: all)."""
     from browser import launch
     from playwright.sync_api import sync_playwright
 
-    paints: dict[str, list[float]] = {side: [] for side in pages}
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, Any] = {}
     with sync_playwright() as p:
         browser = launch(p)
-        for _ in range(loads):
-            for side, path in pages.items():
-                paints[side].append(first_paint(browser, path))
-        for side, path in pages.items():
-            out[side] = {"first_paint_ms": statistics.median(paints[side])} | interact(browser, path, stride, frames)
+        for case, pages in files.items():
+            got: dict[str, list[dict[str, float]]] = {side: [] for side in pages}
+            for k in range(loads):
+                sides = list(pages) if k % 2 == 0 else list(pages)[::-1]
+                for side in sides:
+                    got[side].append(load(browser, pages[side], (tokens, frames) if k == loads - 1 else None))
+            out[case] = {
+                side: got[side][-1] | {"first_paint_ms": statistics.median(r["first_paint_ms"] for r in got[side])}
+                for side in pages
+            }
+            print(f"  browser {case}: " + ", ".join(f"{s} {r['first_paint_ms']:.0f} ms" for s, r in out[case].items()))
         browser.close()
     return out
 
 
+def main(outdir: Path, names: list[str]) -> None:
+    import tam_widget
+
+    pages = {name: build(name, outdir / f"{name}.html") for name in names}
+    print(json.dumps({"tam_widget": tam_widget.__file__, "pages": pages}))
+
+
 if __name__ == "__main__":
-    print(json.dumps(build(sys.argv[1], Path(sys.argv[2]))))
+    main(Path(sys.argv[1]), sys.argv[2:])

@@ -30,6 +30,8 @@ import { TokenTooltip, tokenFacts } from "./views/tooltip";
 import { HelpPopover } from "./views/help";
 import { LayerView } from "./views/layers";
 import type { LayerInfo } from "./methods/tam-layers";
+import { LOADING } from "./methods/streamed";
+import { RowStore } from "./stream";
 
 /** What a change requires: a new map (and everything), new colours only, or a new composition only. */
 type Redraw = "map" | "colour" | "opacity";
@@ -79,6 +81,8 @@ export class App {
   private readonly layers: LayerView;
   private readonly cleanups: (() => void)[] = [];
   private rendered = ""; // the word grouping and method the tokens were built for
+  private readonly rows: RowStore; // a large explanation's big arrays, streamed from the kernel
+  private waiting = false; // the map on show waits for rows from the kernel
 
   constructor(
     private readonly model: WidgetModel,
@@ -87,7 +91,8 @@ export class App {
   ) {
     this.meta = model.get("_meta");
     const nv = this.meta.frames.reduce((n, f) => n + f.height * f.width, 0);
-    this.methods = new MethodSwitch(decode(model.get("_data"), this.meta), this.meta, nv);
+    this.rows = new RowStore((msg) => model.send(msg), () => this.onRows());
+    this.methods = new MethodSwitch(decode(model.get("_data"), this.meta, this.rows), this.meta, nv);
     this.unit = new Float32Array(nv);
     this.local = new LocalState(this.meta.views.length);
     this.layerInfo = this.methods.view("tam").method.maps.layers ?? null;
@@ -118,6 +123,21 @@ export class App {
     this.listen("change:selected", unpick);
     this.listen("change:method", unpick);
     this.redraw("map");
+    this.streamRows();
+  }
+
+  /** A large explanation's rows from the kernel (stream.ts): replies taken as they come, the rest asked for in the background. */
+  private streamRows(): void {
+    if (!this.rows.active) return;
+    const take = (msg: unknown, buffers?: readonly DataView[]) => void this.rows.receive(msg, buffers ?? []);
+    this.model.on("msg:custom", take);
+    this.cleanups.push(() => this.model.off("msg:custom", take));
+    this.rows.prefetch();
+  }
+
+  /** Rows arrived: redraw if the map on show was waiting for them. */
+  private onRows(): void {
+    if (this.waiting) this.redraw("map");
   }
 
   private build(root: HTMLElement): PanelLayout {
@@ -161,6 +181,7 @@ export class App {
     this.renderTokens(view);
     const shown = this.shown;
     const map = view.maps.resolve(shown, readSettings(this.model), this.local.pick);
+    this.waiting = map.notice === LOADING;
     const reliance = view.method.maps.reliance?.();
     this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, reliance ? relianceUnits(reliance) : null);
     this.legend.update(colormap, { caption: view.method.maps.caption?.() ?? this.layerCaption(view), reliance: Boolean(reliance) });
@@ -242,6 +263,7 @@ export class App {
     this.layers.dispose();
     this.images.dispose();
     this.layout.dispose();
+    for (const name of this.methods.names) this.methods.view(name).method.maps.dispose?.(); // idle precompute stops
   }
 
   private compose(opacity?: number): void {

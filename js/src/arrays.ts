@@ -7,6 +7,7 @@ export interface ArraySpec {
   dtype: string;
   offset: number;
   shape: number[];
+  streamed?: boolean; // left out of the buffer: its rows come from the kernel on demand (stream.ts)
 }
 
 export class WireError extends Error {

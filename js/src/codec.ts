@@ -10,6 +10,8 @@
 import type { DiagnosisMeta } from "./views/diagnosis";
 import { type ArraySpec, type Bytes, copyBytes, WireError } from "./arrays";
 import { methodImpl, type MethodImpl, type MethodMaps } from "./methods";
+import { gated } from "./methods/streamed";
+import { type RowStore, withStreamed } from "./stream";
 
 export const WIRE_VERSION = 4;
 
@@ -124,13 +126,17 @@ export function wireNumber(x: unknown): number {
 }
 
 /** Check the shared metadata, then let each method decode its part from a private copy of the bytes. */
-export function decode(bytes: Bytes, meta: WireMeta): Decoded {
+export function decode(bytes: Bytes, meta: WireMeta, rows?: RowStore): Decoded {
   const layout = checkShared(meta);
-  const buf = copyBytes(bytes);
+  const { buf, parts, streamed } = withStreamed(copyBytes(bytes), meta.methods);
+  if (streamed.length && !rows) throw new WireError("This page's arrays stream from a kernel, but no kernel is connected.");
+  for (const s of streamed) rows?.add(s.method, s.name, s.target, s.width);
   const methods = new Map<string, DecodedMethod>();
-  for (const [name, part] of Object.entries(meta.methods)) {
+  for (const [name, part] of Object.entries(parts)) {
     const impl = methodImpl(name);
-    methods.set(name, { name, impl, maps: impl.decode(buf, part, layout) });
+    const maps = impl.decode(buf, part, layout);
+    const mine = streamed.filter((s) => s.method === name);
+    methods.set(name, { name, impl, maps: rows && mine.length ? gated(maps, rows, mine, layout) : maps });
   }
   const shown = methods.get(meta.method);
   if (!shown) throw new WireError(`The wire shows method "${meta.method}" first but holds no data for it.`);

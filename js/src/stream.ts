@@ -5,6 +5,8 @@
  * for the next block nobody asked for yet, so the whole array arrives in the background.
  */
 
+import { WireError } from "./arrays";
+
 export type RowArray = Uint8Array | Uint16Array | Int32Array | Float32Array;
 
 export interface RowsRequest {
@@ -121,4 +123,61 @@ export class RowStore {
 
 function key(method: string, array: string): string {
   return `${method}\u0000${array}`;
+}
+
+/** A streamed array's place: allocated after the buffer's own bytes, filled by a RowStore. */
+export interface StreamedArray {
+  method: string;
+  name: string;
+  target: RowArray;
+  shape: readonly number[];
+  rows: number; // leading dimensions flattened
+  width: number; // the last dimension
+}
+
+type Spec = { dtype: string; offset: number; shape: number[]; streamed?: boolean };
+type Parts = Record<string, { arrays: Record<string, Spec>; [key: string]: unknown }>;
+
+const MAKE: Record<string, (buf: ArrayBuffer, offset: number, n: number) => RowArray> = {
+  uint8: (b, o, n) => new Uint8Array(b, o, n),
+  uint16: (b, o, n) => new Uint16Array(b, o, n),
+  int32: (b, o, n) => new Int32Array(b, o, n),
+  float32: (b, o, n) => new Float32Array(b, o, n),
+};
+const SIZE: Record<string, number> = { uint8: 1, uint16: 2, int32: 4, float32: 4 };
+
+/**
+ * The page's own copy of the buffer (`own`), grown to hold every streamed array after its bytes, the parts
+ * with those arrays' offsets pointing there (so each method decodes them like any other array),
+ * and the arrays to fill. A page without streamed arrays gets a plain copy.
+ */
+export function withStreamed<P extends Parts>(own: ArrayBuffer, parts: P): { buf: ArrayBuffer; parts: P; streamed: StreamedArray[] } {
+  let end = align4(own.byteLength);
+  const placed: { method: string; name: string; spec: Spec; offset: number; n: number }[] = [];
+  const out: Parts = {};
+  for (const [method, part] of Object.entries(parts)) {
+    const arrays = { ...part.arrays };
+    for (const [name, spec] of Object.entries(arrays)) {
+      if (!spec.streamed) continue;
+      const size = SIZE[spec.dtype];
+      if (!size || spec.shape.length < 2) throw new WireError(`A streamed array ${name} must be 2-D or more of ${Object.keys(SIZE)}, got ${spec.dtype} [${spec.shape}].`);
+      const n = spec.shape.reduce((a, b) => a * b, 1);
+      arrays[name] = { ...spec, offset: end };
+      placed.push({ method, name, spec, offset: end, n });
+      end = align4(end + n * size);
+    }
+    out[method] = { ...part, arrays };
+  }
+  if (!placed.length) return { buf: own, parts, streamed: [] }; // nothing streams: the buffer as it came
+  const buf = new ArrayBuffer(end);
+  new Uint8Array(buf).set(new Uint8Array(own));
+  const streamed = placed.map(({ method, name, spec, offset, n }) => {
+    const width = spec.shape[spec.shape.length - 1];
+    return { method, name, shape: spec.shape, target: MAKE[spec.dtype](buf, offset, n), rows: width > 0 ? n / width : 0, width };
+  });
+  return { buf, parts: out as P, streamed };
+}
+
+function align4(n: number): number {
+  return n + (-n & 3);
 }

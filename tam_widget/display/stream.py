@@ -32,17 +32,24 @@ MAX_BLOCK_BYTES = 16 * 2**20  # a request for more at once is refused
 Key = tuple[str, str]  # (method, array)
 
 
-def streamed(arrays: Mapping[str, Mapping[str, np.ndarray]], total_bytes: int, stream: bool | None) -> set[Key]:
+def streamed(
+    arrays: Mapping[str, Mapping[str, np.ndarray]],
+    total_bytes: int,
+    stream: bool | None,
+    streamable: Mapping[str, frozenset[str]],
+) -> set[Key]:
     """The (method, array) pairs to leave out of the buffer: none when ``stream`` is False or, when it is
-    None, the buffer is at most :data:`STREAM_BYTES`; else every array of 2 or more dimensions and at
-    least :data:`MIN_ARRAY_BYTES`."""
+    None, the buffer is at most :data:`STREAM_BYTES`; else each array the method says may stream
+    (``streamable[method]``, the method's ``streamable`` names) of 2 or more dimensions and at least
+    :data:`MIN_ARRAY_BYTES` (``stream`` True: of any size)."""
     if stream is False or (stream is None and total_bytes <= STREAM_BYTES):
         return set()
+    least = 0 if stream else MIN_ARRAY_BYTES
     return {
         (method, name)
         for method, named in arrays.items()
         for name, arr in named.items()
-        if arr.ndim >= 2 and arr.nbytes >= MIN_ARRAY_BYTES
+        if name in streamable.get(method, frozenset()) and arr.ndim >= 2 and arr.nbytes >= least and arr.size
     }
 
 
@@ -57,6 +64,7 @@ class RowServer:
 
     def __init__(self, arrays: Mapping[Key, np.ndarray]) -> None:
         self.arrays = {key: rows_of(arr) for key, arr in arrays.items()}
+        self.served = 0  # blocks answered with their rows
 
     def answer(self, content: Any) -> tuple[dict[str, Any], list[bytes]]:
         """The reply to one ``{"rows": ...}`` message: the rows, or an ``error`` saying what was wrong."""
@@ -67,6 +75,7 @@ class RowServer:
             echo = request if isinstance(request, dict) else {}
             return {"rows": {**_echo(echo), "error": str(e)}}, []
         data = self.arrays[key][start:stop].tobytes()
+        self.served += 1
         return {"rows": {"method": key[0], "array": key[1], "start": start, "stop": stop}}, [data]
 
     def _check(self, request: Any) -> tuple[Key, int, int]:
@@ -91,3 +100,18 @@ class RowServer:
 def _echo(request: dict[str, Any]) -> dict[str, Any]:
     """The request's fields worth echoing (JSON-safe scalars only)."""
     return {k: request[k] for k in ("method", "array", "start", "stop") if isinstance(request.get(k), (str, int))}
+
+
+def serve(widget: Any, arrays: Mapping[Key, np.ndarray]) -> RowServer | None:
+    """Answer ``widget``'s row requests from ``arrays`` (none: nothing to serve, None)."""
+    if not arrays:
+        return None
+    server = RowServer(arrays)
+
+    def on_msg(_widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and "rows" in content:
+            reply, buffers = server.answer(content)
+            widget.send(reply, buffers)
+
+    widget.on_msg(on_msg)
+    return server

@@ -25,8 +25,9 @@ from ..methods import METHODS
 from .bundle import MISSING, STATIC, bundle
 from .signal import NOISE_FLOOR, strength
 from .snapshot import with_fallback
+from .stream import serve
 from .whatif_widget import LABELS, WhatIfWidget
-from .wire import encode
+from .wire import encode, encode_streamed
 
 if TYPE_CHECKING:
     from ..compare import Comparison
@@ -175,15 +176,26 @@ class TAMWidget(WhatIfWidget):
         help="The decoder layer whose maps are shown: one of exp.layers (default the last; -1: only the last was kept)",
     ).tag(sync=True)
 
-    def __init__(self, explanation: Explanation, *, diagnosis: Diagnosis | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        explanation: Explanation,
+        *,
+        diagnosis: Diagnosis | None = None,
+        stream: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         """The view of ``explanation``; ``kwargs`` set the view traits. ``diagnosis``: a hallucination
-        diagnosis of it (``Diagnosis.widget`` passes its own), shown over the EAGLE view."""
+        diagnosis of it (``Diagnosis.widget`` passes its own), shown over the EAGLE view. ``stream``: send
+        the big arrays in row blocks as the page needs them (:mod:`.stream`; None: when the explanation
+        is large, True: always, False: never)."""
         _check_explanation(explanation)
         unknown = sorted(k for k in kwargs if not self.has_trait(k) or k.startswith("_"))
         if unknown:
             raise ValueError(f"Unknown view settings {unknown}; use {sorted(view_traits())}.")
+        if stream is not None and not isinstance(stream, bool):
+            raise TypeError(f"stream must be True, False or None (large explanations only), got {stream!r:.40}.")
         bundle()
-        data, meta, images = encode(explanation, diagnosis)
+        data, meta, images, left_out = encode_streamed(explanation, diagnosis, stream=stream)
         self.explanation = explanation
         self.diagnosis = diagnosis
         kwargs.setdefault("selected", first_item(explanation))
@@ -191,6 +203,7 @@ class TAMWidget(WhatIfWidget):
         kwargs.setdefault("layer", default_layer(explanation))
         super().__init__(_data=data, _meta=meta, _images=images, **kwargs)
         self._listen_what_if()
+        self._rows = serve(self, left_out)  # the page's row requests, when the big arrays stream
 
     def _n_items(self) -> int:
         return len(self._meta.get("items", [])) if self._meta else 0

@@ -10,7 +10,9 @@ multiple of 4 bytes is followed by zero padding); ``meta["method"]`` names the m
 What each method sends is its ``wire_arrays``: TAM's every decoder layer in one compact form
 (:mod:`tam_widget.methods.tam_wire`: ``A`` uint16 per row with float32 ``A_lo`` / ``A_step``,
 ``omega``'s strict lower triangle, ``R``'s shown part; the browser forms ``E_v = omega_v @ A``
-itself). The exported page carries the buffer deflated (:func:`.html.pack`). The rest of the
+itself). The exported page carries the buffer deflated (:func:`.html.pack`); a notebook widget of a
+large explanation leaves the big per-item arrays out and streams their rows on demand
+(:func:`encode_streamed`, :mod:`.stream`; their specs say ``"streamed": true``). The rest of the
 metadata (items, views, frames, candidates, images, and ``signal``: each item's visual-signal
 strength and the noise floor, :mod:`.signal`) is the same for every method.
 
@@ -35,6 +37,7 @@ from ..core.layout import VisionLayout
 from ..methods import get_method
 from .images import encoded_images
 from .signal import NOISE_FLOOR, strength
+from .stream import Key, streamed
 
 if TYPE_CHECKING:
     from ..diagnosis import Diagnosis
@@ -57,17 +60,32 @@ def encode(exp: Explanation, diagnosis: Diagnosis | None = None) -> tuple[bytes,
     video grid step (:func:`.images.encoded_images`).
     With ``diagnosis`` (a hallucination diagnosis of ``exp``), ``meta["diagnosis"]`` describes it
     (:func:`diagnosis_meta`)."""
-    chunks: list[bytes] = []
+    data, meta, images, _ = encode_streamed(exp, diagnosis, stream=False)
+    return data, meta, images
+
+
+def encode_streamed(
+    exp: Explanation, diagnosis: Diagnosis | None = None, *, stream: bool | None = None
+) -> tuple[bytes, dict[str, Any], list[bytes], dict[Key, np.ndarray]]:
+    """:func:`encode` for a notebook: ``stream`` None streams the big arrays of a large explanation
+    (:mod:`.stream`), True always, False never. The fourth item holds the arrays left out of the buffer,
+    by (method, name): their specs say ``"streamed": true`` (offset 0), and the page asks for their rows."""
     methods: dict[str, Any] = {}
-    arrays_by_method: dict[str, dict[str, np.ndarray]] = {}
+    arrays_by_method = {name: get_method(name).wire_arrays(r, exp) for name, r in exp.results.items()}
+    plain = {name: arrays for name, (arrays, _) in arrays_by_method.items()}
+    total = sum(a.nbytes for arrays in plain.values() for a in arrays.values())
+    may: dict[str, frozenset[str]] = {name: getattr(get_method(name), "streamable", frozenset()) for name in plain}
+    left_out = streamed(plain, total, stream, may)
+    chunks: list[bytes] = []
     offset = 0
-    for name, result in exp.results.items():
-        arrays, extra = get_method(name).wire_arrays(result, exp)
-        arrays_by_method[name] = arrays
-        specs = {}
+    for name, (arrays, extra) in arrays_by_method.items():
+        specs: dict[str, Any] = {}
         for key, arr in arrays.items():
-            raw = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
             specs[key] = {"dtype": str(arr.dtype), "offset": offset, "shape": list(arr.shape)}
+            if (name, key) in left_out:
+                specs[key] |= {"offset": 0, "streamed": True}
+                continue
+            raw = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
             pad = -len(raw) % 4  # a uint16 array of odd length: the next array still starts 4-byte aligned
             chunks.append(raw + bytes(pad))
             offset += len(raw) + pad
@@ -102,12 +120,12 @@ def encode(exp: Explanation, diagnosis: Diagnosis | None = None) -> tuple[bytes,
     }
     if diagnosis is not None:
         meta["diagnosis"] = diagnosis_meta(diagnosis, exp)
-    _warn_non_finite(exp, meta, arrays_by_method)
+    _warn_non_finite(exp, meta, plain)
     try:
         json.dumps(meta, allow_nan=False)
     except ValueError as e:  # a NaN somewhere else would leave the page blank: say so instead
         raise ValueError(f"The explanation's metadata holds a non-finite number the page cannot show: {e}") from None
-    return b"".join(chunks), meta, images
+    return b"".join(chunks), meta, images, {key: plain[key[0]][key[1]] for key in left_out}
 
 
 def wire_number(x: float) -> WireNumber:

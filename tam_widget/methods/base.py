@@ -48,7 +48,9 @@ class Method(Protocol):
     name: str
     title: str  # how the page and the docs name it
     # (optional class attributes, read with getattr: ``needs_scorer`` - explain builds ``captured.score``;
-    # ``explain_options`` - the names of explain()'s own keywords the method takes, e.g. TAM's kernel)
+    # ``explain_options`` - the names of explain()'s own keywords the method takes, e.g. TAM's kernel;
+    # ``streamable`` - the wire arrays a notebook page may take in row blocks (display/stream.py): each either
+    # one row per item, of which an item's map reads rows 0..item, or read only by the candidate maps)
 
     def run(self, captured: Captured, **options: Any) -> Any:
         """The method's result for every explained item."""

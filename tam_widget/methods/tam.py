@@ -30,6 +30,7 @@ class TAM(Method):
 
     name = "tam"
     title = "TAM"
+    streamable = frozenset({"A", "layer_A", "candidate_A", "candidate_R"})  # see Method (base.py)
     explain_options = ("reference_quirks", "kernel")  # the explain() keywords it takes
 
     def run(self, captured: Captured, *, reference_quirks: bool = True, kernel: int = 3, **options: Any) -> TAMResult:

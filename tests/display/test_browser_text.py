@@ -1,13 +1,14 @@
 """Text relevance that reads, in headless chromium on the exported demo page: earlier tokens are shaded
 quietly (one hue, low alpha, text readable in light and dark themes) with the top few underlined; a
 token's tooltip says its id, probability, map peak and ECI scale as Python has them; the "?" popover
-explains the view and links the paper.
+explains the view and links the paper; a token switch re-lays out no token (it changes paint only).
 
 Screenshots: build/screenshots/text-relevance.png, text-relevance-dark.png and help.png: look at them.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -36,11 +37,22 @@ DARK = {
     "--jp-brand-color1": "#2196f3",
 }
 
+# a token's relevance shade as painted: the ::highlight rule's colour of the CSS highlight holding its range
+# (tokens.ts), else its own background (the inline fallback)
+SHADE_OF = """const rules = {};
+  for (const sheet of document.styleSheets) for (const r of sheet.cssRules) {
+    const m = /^::highlight\\((.+)\\)$/.exec(r.selectorText || ''); if (m) rules[m[1]] = r.style.backgroundColor; }
+  const lit = new Map();
+  for (const [name, set] of (window.CSS && CSS.highlights) || [])
+    for (const r of set) lit.set(r.startContainer, rules[name]);
+  const shadeOf = (t) => lit.get(t) ?? getComputedStyle(t).backgroundColor;"""
+
 # every token's computed look: its class, colours, opacity, underline; and the widget's background
-LOOKS = """() => [getComputedStyle(document.querySelector('.tam-widget')).backgroundColor,
-  [...document.querySelectorAll('[data-role="token"]')].map((t) => { const s = getComputedStyle(t);
-    return { index: Number(t.dataset.index), cls: t.className, bg: s.backgroundColor, fg: s.color,
-      opacity: Number(s.opacity), line: s.textDecorationLine, thickness: s.textDecorationThickness }; })]"""
+LOOKS = f"""() => {{ {SHADE_OF}
+  return [getComputedStyle(document.querySelector('.tam-widget')).backgroundColor,
+  [...document.querySelectorAll('[data-role="token"]')].map((t) => {{ const s = getComputedStyle(t);
+    return {{ index: Number(t.dataset.index), cls: t.className, bg: shadeOf(t), fg: s.color,
+      opacity: Number(s.opacity), line: s.textDecorationLine, thickness: s.textDecorationThickness }}; }})]; }}"""
 
 
 def rgba(css: str) -> tuple[float, float, float, float]:
@@ -92,7 +104,7 @@ def check_relevance(looks: list[Any], values: np.ndarray, dark: bool) -> None:
     page_bg, toks = looks
     shaded = [t for t in toks if "has-relevance" in t["cls"]]
     assert [t["index"] for t in shaded] == list(range(len(values)))
-    hues = {rgba(t["bg"])[:3] for t in shaded}
+    hues = {rgba(t["bg"])[:3] for t in shaded if rgba(t["bg"])[3] > 0}  # alpha 0: transparent, no hue
     assert len(hues) == 1, hues  # one hue, not a rainbow
     for t, v in zip(shaded, values, strict=True):
         assert rgba(t["bg"])[3] <= MAX_ALPHA + 1e-6  # quiet
@@ -194,5 +206,41 @@ def test_help_explains_the_view_and_links_the_paper(browser: Any, demo_exp: Expl
     page.locator('[data-role="help-button"]').click()
     page.mouse.click(1000, 700)  # outside
     assert not help_panel.is_visible()
+    guard.check()
+    page.context.close()
+
+
+def token_nodes(page: Any) -> set[int]:
+    """The backend ids (the trace's nodeId) of the token paragraphs and every node inside them."""
+    root = page.context.new_cdp_session(page).send("DOM.getDocument", {"depth": -1})["root"]
+    ids: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, inside = stack.pop()
+        attrs = node.get("attributes", [])
+        inside = inside or "tam-tokens" in dict(zip(attrs[::2], attrs[1::2], strict=True)).get("class", "").split()
+        if inside:
+            ids.add(node["backendNodeId"])
+        stack += [(child, inside) for child in node.get("children", [])]
+    return ids
+
+
+def test_a_token_switch_lays_out_no_token(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:  # noqa: F811
+    """Chromium's layout invalidations during switches (the selection, the hover, the top three and
+    the shade all move) touch the candidates and the tooltip, never a token: a layout-affecting
+    property on a token state (a heavier font, a stroke width, a text-shadow, padding) would lay the
+    whole answer out again on every switch, ~10 ms at 2,048 tokens."""
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html", group_words=False))
+    tokens = page.locator('[data-role="token"]')
+    ids = token_nodes(page)
+    browser.start_tracing(page=page, categories=["disabled-by-default-devtools.timeline.invalidationTracking"])
+    for k in range(tokens.count() - 1, tokens.count() - 8, -1):
+        tokens.nth(k).click()
+        page.evaluate("() => document.body.getBoundingClientRect()")  # lay out now, inside the trace
+    events = json.loads(browser.stop_tracing())["traceEvents"]
+    invalid = [e["args"]["data"] for e in events if e["name"] == "LayoutInvalidationTracking"]
+    assert any("tam-candidate" in d["nodeName"] for d in invalid)  # the trace does see the switches' layouts
+    assert [(d["nodeName"], d["reason"]) for d in invalid if d["nodeId"] in ids] == []
+    assert page.locator(".tam-token.is-selected").get_attribute("data-index") == str(tokens.count() - 7)
     guard.check()
     page.context.close()

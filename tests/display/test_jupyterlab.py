@@ -7,8 +7,10 @@ by headless chromium. The screenshot goes to build/screenshots/jupyterlab.png.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from browser import launch, screenshot
 from notebook_server import CELLS, KERNEL_EVAL, TOKEN, jupyter_server, open_and_run_all, poll
@@ -23,10 +25,24 @@ KERNEL_EXEC = """async (code) => {
 }"""
 
 
+# the same explanation with its maps streamed in row blocks, as a large one's would be (display/stream.py)
+STREAM_CELLS = [
+    CELLS[0],
+    "from tam_widget.display.widget import TAMWidget\nw = TAMWidget(exp, stream=True)\nw",
+]
+SHOWN = "exp.tam.maps().image[{item}].tolist()"
+LOADED = """(item) => {
+  const root = document.querySelector('.tam-widget');
+  const notice = root.querySelector('[data-role="map-notice"]');
+  return root.tam.snapshot()?.shown === item && (notice.hidden || !notice.textContent.startsWith("Loading"));
+}"""
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A JupyterLab server with fresh settings; yields its base URL."""
-    with jupyter_server("lab", tmp_path_factory.mktemp("lab"), {"tam.ipynb": CELLS}) as url:
+    notebooks = {"tam.ipynb": CELLS, "stream.ipynb": STREAM_CELLS}
+    with jupyter_server("lab", tmp_path_factory.mktemp("lab"), notebooks) as url:
         yield url
 
 
@@ -66,5 +82,28 @@ def test_widget_round_trip_in_jupyterlab(lab: str) -> None:
         assert snap["selected"] == 3 and snap["settings"]["lambda"] == pytest.approx(0.4)
         page.locator(".tam-widget").scroll_into_view_if_needed()
         screenshot(page, "jupyterlab")
+        assert not errors, errors
+        browser.close()
+
+
+def test_a_streamed_explanation_asks_the_kernel_for_its_rows_and_shows_the_same_maps(lab: str) -> None:
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1300, "height": 950})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_and_run_all(page, f"{lab}/lab/tree/stream.ipynb?token={TOKEN}")
+
+        def kernel(expr: str) -> str:
+            return str(page.evaluate(KERNEL_EVAL, expr))
+
+        assert kernel("w._meta['methods']['tam']['arrays']['A']['streamed']") == "True"
+        for item in (int(kernel("w.selected")), 2):
+            page.evaluate(KERNEL_EXEC, f"w.selected = {item}")
+            page.wait_for_function(LOADED, arg=item, timeout=15_000)  # the rows came: no "Loading" notice
+            got = page.evaluate("() => document.querySelector('.tam-widget').tam.snapshot().image")
+            want = ast.literal_eval(kernel(SHOWN.format(item=item)))
+            assert np.abs(np.asarray(got) - np.asarray(want)).max() <= 1 / 255
+        assert int(kernel("w._rows.served")) >= 1  # the page asked, the kernel answered
         assert not errors, errors
         browser.close()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from tam_widget.display import stream
 from tam_widget.display.stream import RowServer, streamed
+from tam_widget.methods.tam import TAM
 
 
 def arrays(rows: int = 64, width: int = 8192) -> dict[str, dict[str, np.ndarray]]:
@@ -21,12 +24,14 @@ def arrays(rows: int = 64, width: int = 8192) -> dict[str, dict[str, np.ndarray]
     }
 
 
-def test_only_big_multi_dimensional_arrays_stream_and_only_when_asked_or_large() -> None:
+def test_only_big_streamable_arrays_stream_and_only_when_asked_or_large() -> None:
     a = arrays()
-    assert streamed(a, 10, None) == set()
-    assert streamed(a, stream.STREAM_BYTES + 1, None) == {("tam", "A"), ("tam", "layer_A")}
-    assert streamed(a, 10, True) == {("tam", "A"), ("tam", "layer_A")}
-    assert streamed(a, stream.STREAM_BYTES + 1, False) == set()
+    may = {"tam": TAM.streamable, "eagle": frozenset({"small"})}
+    assert streamed(a, 10, None, may) == set()
+    assert streamed(a, stream.STREAM_BYTES + 1, None, may) == {("tam", "A"), ("tam", "layer_A")}
+    assert streamed(a, 10, True, may) == {("tam", "A"), ("tam", "layer_A"), ("eagle", "small")}  # True: any size
+    assert streamed(a, 10, True, {"tam": TAM.streamable}) == {("tam", "A"), ("tam", "layer_A")}  # what may stream
+    assert streamed(a, stream.STREAM_BYTES + 1, False, may) == set()
 
 
 def test_the_rows_answered_are_the_arrays_rows_little_endian() -> None:
@@ -65,3 +70,42 @@ def test_a_request_for_too_many_bytes_at_once_is_refused(monkeypatch: pytest.Mon
     assert "error" not in server.answer({"rows": {"method": "tam", "array": "A", "start": 0, "stop": 4}})[0]["rows"]
     reply, buffers = server.answer({"rows": {"method": "tam", "array": "A", "start": 0, "stop": 5}})
     assert "ask in blocks" in reply["rows"]["error"] and buffers == []
+
+
+@pytest.fixture(scope="module")
+def exp() -> Any:
+    from family_fixtures import FIXTURES
+
+    from tam_widget import explain
+
+    fx = FIXTURES["qwen2_vl"]()
+    return explain(fx.model, fx.processor, fx.images, fx.prompt, answer="a cat on a mat")
+
+
+def test_a_streaming_widget_leaves_the_maps_out_and_answers_for_their_rows(exp: Any) -> None:
+    from tam_widget.display.widget import TAMWidget
+    from tam_widget.display.wire import encode
+
+    full, full_meta, _ = encode(exp)
+    w = TAMWidget(exp, stream=True)
+    spec = w._meta["methods"]["tam"]["arrays"]["A"]
+    assert spec["streamed"] is True and len(w._data) < len(full)
+    assert w._meta["methods"]["tam"]["arrays"]["omega"].get("streamed") is None  # 1-D: always in the buffer
+    sent: list[tuple[Any, list[bytes]]] = []
+    w.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
+    w._handle_custom_msg({"rows": {"method": "tam", "array": "A", "start": 1, "stop": 3}}, [])
+    (content, buffers) = sent[0]
+    assert content == {"rows": {"method": "tam", "array": "A", "start": 1, "stop": 3}}
+    a = full_meta["methods"]["tam"]["arrays"]["A"]
+    width = a["shape"][1]
+    assert buffers[0] == full[a["offset"] + 2 * width : a["offset"] + 6 * width]  # rows 1, 2 of the buffer's A
+    assert w._what_if_status["error"] == ""  # a rows message is not a what-if request
+
+
+def test_a_small_explanation_does_not_stream_unless_asked_and_stream_is_checked(exp: Any) -> None:
+    from tam_widget.display.widget import TAMWidget
+
+    w = TAMWidget(exp)
+    assert not any(s.get("streamed") for s in w._meta["methods"]["tam"]["arrays"].values())
+    with pytest.raises(TypeError, match="stream must be True, False or None"):
+        TAMWidget(exp, stream="yes")

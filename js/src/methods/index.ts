@@ -24,6 +24,8 @@ export interface ItemMaps {
   finite?: boolean;
   /** Why the method has no map for this item (it did not explain it): the image is flat, the page says this. */
   notice?: string;
+  /** The rows this map needs are still on their way from the kernel (stream.ts): shown with its notice, never kept. */
+  pending?: boolean;
 }
 
 /** One faithfulness curve: x the share of the image shown, y a probability; auc its trapezoid area. */
@@ -60,6 +62,10 @@ export interface MethodMaps {
   reliance?(): Float32Array;
   /** The item's faithfulness curves; null when the method did not explain it. */
   curves?(item: number): ItemCurves | null;
+  /** Stops work the maps do in the background (TAM's idle precompute); the widget is gone. */
+  dispose?(): void;
+  /** Background work (TAM's idle precompute) takes only items whose streamed rows `ready` says are here. */
+  readyWhen?(ready: (item: number) => boolean): void;
 }
 
 export interface MethodImpl {

@@ -8,8 +8,9 @@
 
 import type { ItemMaps } from "./index";
 import { filterFrames } from "./tam-filter";
-import { correctRow, type MapSettings, normaliseRow, type TamData, Workspace } from "./tam-math";
-import { accumulateRow, dequantiseRow, type Rows } from "./tam-rows";
+import type { MapCache } from "./tam-cache";
+import { correctRow, InterferenceSum, type MapSettings, normaliseRow, type TamData, Workspace } from "./tam-math";
+import { dequantiseRow, type Rows, weightedRows } from "./tam-rows";
 
 const f32 = Math.fround;
 
@@ -55,14 +56,17 @@ export function findSorted(sorted: Int32Array, x: number): number {
   return -1;
 }
 
-/** Class id's displayed map at item (workspace buffers, valid until the next call), or null when not held. */
-export function computeClass(data: TamData, cls: ClassData, item: number, id: number, settings: MapSettings, ws: Workspace): ItemMaps | null {
+/**
+ * Class id's displayed map at item (workspace buffers, valid until the next call), or null when
+ * not held. cache: where the (item, class) interference is kept once summed.
+ */
+export function computeClass(data: TamData, cls: ClassData, item: number, id: number, settings: MapSettings, ws: Workspace, cache?: MapCache): ItemMaps | null {
   const rows = classRows(data, cls, id);
   if (!rows) return null;
   const a = dequantiseRow(ws.row, rows.rows, rows.row);
-  if (settings.lambda !== 0) classInterference(ws, data, cls, item, id, rows.r);
-  const s = settings.lambda !== 0 ? lsqScale(a, ws.interference) : 0;
-  correctRow(ws.corrected, a, s, settings.lambda, ws.interference);
+  const E = settings.lambda !== 0 ? classInterferenceCached(ws, data, cls, item, id, rows.r, cache) : ws.interference;
+  const s = settings.lambda !== 0 ? lsqScale(a, E) : 0;
+  correctRow(ws.corrected, a, s, settings.lambda, E);
   const nText = data.nVisible[item];
   normaliseRow(ws.corrected, ws.text, rows.r.subarray(0, nText));
   ws.eItem = -1; // the interference buffer now holds a class's, not an item's
@@ -71,18 +75,25 @@ export function computeClass(data: TamData, cls: ClassData, item: number, id: nu
   return { image: ws.filtered, text: ws.text, nText };
 }
 
-/** ws.interference = sum_k w_k A_k over the context (k < item, token k != id), w = r / (sum r + 1e-8). */
-function classInterference(ws: Workspace, data: TamData, cls: ClassData, item: number, id: number, r: Float32Array): void {
+/** The class's interference at item from the cache, else summed (into a new array kept there; without a cache, ws.interference). */
+function classInterferenceCached(ws: Workspace, data: TamData, cls: ClassData, item: number, id: number, r: Float32Array, cache?: MapCache): Float32Array {
+  const key = `c${id}:${item}`;
+  const hit = cache?.get(key);
+  if (hit) return hit;
+  const E = classInterference(cache ? new Float32Array(data.nv) : ws.interference, ws.acc, data, cls, item, id, r);
+  cache?.put(key, E);
+  return E;
+}
+
+/** out = sum_k w_k A_k over the context (k < item, token k != id), w = r / (sum r + 1e-8). */
+function classInterference(out: Float32Array, acc: Float64Array, data: TamData, cls: ClassData, item: number, id: number, r: Float32Array): Float32Array {
   let total = 0;
   for (let k = 0; k < item; k++) if (cls.tokenIds[k] !== id) total += r[k];
   const denom = f32(f32(total) + 1e-8);
-  ws.acc.fill(0);
-  let base = 0; // sum_k w_k lo_k
-  for (let k = 0; k < item; k++) {
-    if (cls.tokenIds[k] === id || r[k] === 0) continue;
-    base += accumulateRow(ws.acc, data.A, k, f32(r[k] / denom));
-  }
-  for (let i = 0; i < data.nv; i++) ws.interference[i] = ws.acc[i] + base;
+  const weights = weightedRows(data.A, item, (k) => (cls.tokenIds[k] === id || r[k] === 0 ? 0 : f32(r[k] / denom)));
+  const sum = new InterferenceSum(data.A, weights, acc);
+  sum.step(Infinity);
+  return sum.finish(out);
 }
 
 /** s = <a, E> / <E, E>, 0 when E = 0 (the core's least_squares_scale). */

@@ -7,13 +7,13 @@
  * E_v = omega_v @ A, summed here in float64 where the core's matrix product sums in float32 in its
  * own order (a few ulp). The raw maps stay quantised (tam-rows.ts): the item's row is read back
  * into the workspace and E_v is summed from the uint16 rows. All buffers live in a Workspace
- * allocated once per data set: computing an item allocates no buffers.
+ * allocated once per data set; TamMaps keeps each item's E_v once summed (tam-cache.ts).
  */
 
 import type { FrameMeta } from "../codec";
 import type { ItemMaps } from "./index";
 import { FilterScratch, filterFrames } from "./tam-filter";
-import { accumulateRow, dequantiseRow, omegaRow, type Rows, relevanceRow } from "./tam-rows";
+import { accumulateRows, dequantiseRow, GROUP, omegaRow, type Rows, relevanceRow, type WeightedRows, weightedRows } from "./tam-rows";
 
 const f32 = Math.fround;
 
@@ -55,13 +55,17 @@ export class Workspace {
   }
 }
 
-/** The item's displayed map and shown text relevance; both are workspace buffers, valid until the next call. */
-export function computeItem(data: TamData, item: number, settings: MapSettings, ws: Workspace): ItemMaps {
-  if (settings.lambda !== 0 && ws.eItem !== item) {
-    interferenceInto(ws.interference, data, item, ws.acc); // once per item: a slider drag reuses it
+/**
+ * The item's displayed map and shown text relevance; both are workspace buffers, valid until the
+ * next call. E: the item's interference when the caller holds it (tam-cache.ts), else computed
+ * into the workspace, once per item (a slider drag reuses it).
+ */
+export function computeItem(data: TamData, item: number, settings: MapSettings, ws: Workspace, E?: Float32Array): ItemMaps {
+  if (settings.lambda !== 0 && !E && ws.eItem !== item) {
+    interferenceInto(ws.interference, data, item, ws.acc);
     ws.eItem = item;
   }
-  correctInto(ws.corrected, data, item, settings.lambda, ws.interference);
+  correctInto(ws.corrected, data, item, settings.lambda, E ?? ws.interference);
   const nText = normaliseInto(ws.corrected, ws.text, data, item);
   if (!settings.filter) return { image: ws.corrected, text: ws.text, nText };
   filterFrames(ws.corrected, ws.filtered, data.frames, ws.filter);
@@ -69,12 +73,49 @@ export function computeItem(data: TamData, item: number, settings: MapSettings, 
 }
 
 /** out = E_v = sum_k omega[v, k] A_k (the core's omega @ A, row v) from the uint16 rows, skipping zero weights. */
-export function interferenceInto(out: Float32Array, data: TamData, item: number, acc: Float64Array = new Float64Array(data.nv)): void {
+export function interferenceInto(out: Float32Array, data: TamData, item: number, acc: Float64Array = new Float64Array(data.nv)): Float32Array {
+  const sum = itemInterference(data, item, acc);
+  sum.step(Infinity);
+  return sum.finish(out);
+}
+
+/** Item's E_v as a resumable sum (the idle precompute's slices and a direct call give the same bits). */
+export function itemInterference(data: TamData, item: number, acc: Float64Array): InterferenceSum {
   const w = omegaRow(data, item);
-  acc.fill(0);
-  let base = 0; // sum_k w_k lo_k: every row's offset, added once
-  for (let k = 0; k < w.length; k++) if (w[k] !== 0) base += accumulateRow(acc, data.A, k, w[k]);
-  for (let i = 0; i < data.nv; i++) out[i] = acc[i] + base;
+  return new InterferenceSum(data.A, weightedRows(data.A, w.length, (k) => w[k]), acc);
+}
+
+/** sum_j w_j A_kj over weighted rows into acc, GROUP rows at a time, then out = acc + sum_j w_j lo_kj. */
+export class InterferenceSum {
+  private next = 0; // the weighted rows summed so far
+
+  constructor(
+    private readonly rows: Rows,
+    private readonly weights: WeightedRows,
+    private readonly acc: Float64Array,
+  ) {
+    acc.fill(0);
+  }
+
+  /** Sums groups of rows until all are in (true) or until `until` (performance.now() ms) has passed. */
+  step(until: number): boolean {
+    const { count } = this.weights;
+    while (this.next < count) {
+      const to = Math.min(count, this.next + GROUP * 4);
+      accumulateRows(this.acc, this.rows, this.weights, this.next, to);
+      this.next = to;
+      if (until !== Infinity && performance.now() >= until) break;
+    }
+    return this.next >= count;
+  }
+
+  /** out = the finished sum in float32. */
+  finish(out: Float32Array): Float32Array {
+    const { acc } = this;
+    const { base } = this.weights;
+    for (let i = 0; i < out.length; i++) out[i] = acc[i] + base;
+    return out;
+  }
 }
 
 /** out = max(0, A_v - lambda * s_v * E_v); lambda = 0 returns A_v unclamped, as the core does. */

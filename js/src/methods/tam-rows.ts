@@ -8,7 +8,7 @@
  *   R (sum of n_visible) float32: R[v, 0 .. n_visible[v]-1], row by row;
  *   scale (T) float32, n_visible (T) int32.
  * The maps stay quantised in memory: a row is read back when an item is shown (dequantiseRow),
- * and E_v = omega_v @ A is summed from the uint16 rows directly (accumulateRow).
+ * and E_v = omega_v @ A is summed from the uint16 rows directly (accumulateRows).
  */
 
 import { type ArraySpec, readFloat32, readInt32, readUint16, WireError } from "../arrays";
@@ -69,6 +69,56 @@ export function accumulateRow(acc: Float64Array, rows: Rows, k: number, w: numbe
   const c = w * rows.step[k];
   for (let i = 0, base = k * n; i < n; i++) acc[i] += c * q[base + i];
   return w * rows.lo[k];
+}
+
+/** The rows a weighted sum of rows reads (non-zero weights only): row ks[j] weighs c[j] = w * step; base = sum w * lo. */
+export interface WeightedRows {
+  ks: Int32Array;
+  c: Float64Array;
+  count: number;
+  base: number;
+}
+
+/** The rows 0 .. count-1 with a non-zero weight(k) (NaN included: it must reach the sum), ready for accumulateRows. */
+export function weightedRows(rows: Rows, count: number, weight: (k: number) => number): WeightedRows {
+  const ks = new Int32Array(count);
+  const c = new Float64Array(count);
+  let m = 0;
+  let base = 0;
+  for (let k = 0; k < count; k++) {
+    const w = weight(k);
+    if (w === 0) continue;
+    ks[m] = k;
+    c[m++] = w * rows.step[k];
+    base += w * rows.lo[k];
+  }
+  return { ks, c, count: m, base };
+}
+
+export const GROUP = 8; // rows summed in one pass over acc
+
+/**
+ * acc += sum_j c[j] (q of row ks[j]) for j in from .. to-1, in float64, GROUP rows a pass: one
+ * read and write of acc per GROUP rows (about 2-3x faster than a row at a time). The grouping
+ * depends on `from` only, so a sum split at multiples of GROUP has the same bits as one call.
+ */
+export function accumulateRows(acc: Float64Array, rows: Rows, w: WeightedRows, from: number, to: number): void {
+  const { q, n } = rows;
+  const { ks, c } = w;
+  let j = from;
+  for (; j + GROUP <= to; j += GROUP) {
+    const b0 = ks[j] * n, b1 = ks[j + 1] * n, b2 = ks[j + 2] * n, b3 = ks[j + 3] * n;
+    const b4 = ks[j + 4] * n, b5 = ks[j + 5] * n, b6 = ks[j + 6] * n, b7 = ks[j + 7] * n;
+    const c0 = c[j], c1 = c[j + 1], c2 = c[j + 2], c3 = c[j + 3], c4 = c[j + 4], c5 = c[j + 5], c6 = c[j + 6], c7 = c[j + 7];
+    for (let i = 0; i < n; i++) {
+      acc[i] += c0 * q[b0 + i] + c1 * q[b1 + i] + c2 * q[b2 + i] + c3 * q[b3 + i] + c4 * q[b4 + i] + c5 * q[b5 + i] + c6 * q[b6 + i] + c7 * q[b7 + i];
+    }
+  }
+  for (; j < to; j++) {
+    const b = ks[j] * n;
+    const cj = c[j];
+    for (let i = 0; i < n; i++) acc[i] += cj * q[b + i];
+  }
 }
 
 /** Item v's ECI weights omega[v, 0 .. v-1] (the packed strict lower triangle). */

@@ -9,7 +9,8 @@ import type { Layout, MethodPart } from "../codec";
 import { clamp, type Settings } from "../state/synced";
 import type { ItemMaps, MethodImpl, MethodMaps } from "./index";
 import { type ClassData, computeClass } from "./tam-classes";
-import { computeItem, type MapSettings, type TamData, Workspace } from "./tam-math";
+import { browserIdle, type CacheKey, type IdleHost, type Job, type JobSource, MapCache, nearestFirst, Precompute } from "./tam-cache";
+import { computeItem, interferenceInto, itemInterference, type MapSettings, type TamData, Workspace } from "./tam-math";
 import { decodeLayers, type LayerInfo, type LayerSet } from "./tam-layers";
 import { omegaRow, readLayers, readRows, relevanceRow, rowFinite } from "./tam-rows";
 
@@ -79,22 +80,39 @@ export function finiteItems(data: TamData): Uint8Array {
   return out;
 }
 
-/** Decoded TAM data (the last layer's) and the workspace its maps are computed in (allocated once). */
-export class TamMaps implements MethodMaps {
+/** What every layer's maps share: the interference cache, its idle precompute (null: none) and counts of the sums done. */
+export interface Shared {
+  cache: MapCache;
+  precompute: Precompute | null;
+  sums: { direct: number; idle: number };
+  ready: (item: number) => boolean; // whether the rows item reads are here (a streamed page's may not be yet)
+}
+
+/** A cache of `budget` bytes, precomputed in `idle` time (null: only what switches compute). */
+export function makeShared(budget?: number, idle: IdleHost | null = null): Shared {
+  return { cache: new MapCache(budget), precompute: idle ? new Precompute(idle) : null, sums: { direct: 0, idle: 0 }, ready: () => true };
+}
+
+/** Decoded TAM data (the last layer's), the workspace its maps are computed in (allocated once) and each item's E_v once summed. */
+export class TamMaps implements MethodMaps, JobSource {
   private readonly ws: Workspace;
   readonly finite: Uint8Array; // finiteItems(data)
 
   private readonly classWs: Workspace; // class maps keep the items' cached interference intact
   private readonly earlier = new Map<number, TamMaps>(); // each earlier layer's maps, made when first shown
+  private readonly idleAcc: Float64Array; // the precompute's running sum (one item at a time)
 
   constructor(
     readonly data: TamData,
     readonly classes: ClassData | null = null,
     readonly layerSet: LayerSet | null = null,
+    readonly shared: Shared = makeShared(),
+    private readonly layerKey = "", // cache keys of an earlier layer's maps: `${layer}:${item}`
   ) {
     this.ws = new Workspace(data.nv, data.T, data.kernel);
     this.classWs = new Workspace(data.nv, data.T, data.kernel);
     this.finite = finiteItems(data);
+    this.idleAcc = new Float64Array(data.nv);
   }
 
   /** The decoder layers the page holds (null: the last only). */
@@ -107,7 +125,7 @@ export class TamMaps implements MethodMaps {
     const data = layer === undefined ? null : (this.layerSet?.data(layer) ?? null);
     if (!data || layer === undefined) return this;
     let maps = this.earlier.get(layer);
-    if (!maps) this.earlier.set(layer, (maps = new TamMaps(data)));
+    if (!maps) this.earlier.set(layer, (maps = new TamMaps(data, null, null, this.shared, `${layer}:`)));
     return maps;
   }
 
@@ -124,7 +142,7 @@ export class TamMaps implements MethodMaps {
   classMap(item: number, id: number, params: MapSettings): ItemMaps | null {
     // candidates are the last layer's (tam.py): none at an earlier layer
     if (!this.classes || this.at(params.layer) !== this) return null;
-    const maps = computeClass(this.data, this.classes, item, id, params, this.classWs);
+    const maps = computeClass(this.data, this.classes, item, id, params, this.classWs, this.shared.cache);
     if (maps) maps.finite = maps.image.every(Number.isFinite);
     return maps;
   }
@@ -136,9 +154,58 @@ export class TamMaps implements MethodMaps {
 
   private computeHere(item: number, params: MapSettings): ItemMaps {
     const ok = this.finite[item] ?? 0;
-    const maps = computeItem(this.data, item, params, this.ws);
+    const eci = params.lambda !== 0 && item >= 0 && item < this.data.T;
+    const maps = computeItem(this.data, item, params, this.ws, eci ? this.interference(item) : undefined);
     maps.finite = params.lambda === 0 ? (ok & PLAIN_OK) !== 0 : (ok & ECI_OK) !== 0;
+    if (eci) this.shared.precompute?.start(this, item); // after this paint, the other items' E_v, nearest first
     return maps;
+  }
+
+  /** Item's E_v: cached, else summed now (and cached). */
+  interference(item: number): Float32Array {
+    const key = this.key(item);
+    const hit = this.shared.cache.get(key);
+    if (hit) return hit;
+    const E = interferenceInto(new Float32Array(this.data.nv), this.data, item, this.ws.acc);
+    this.shared.sums.direct++;
+    this.shared.cache.put(key, E);
+    return E;
+  }
+
+  private key(item: number): CacheKey {
+    return this.layerKey ? this.layerKey + item : item;
+  }
+
+  /** JobSource: the items nearest centre first. */
+  order(centre: number): Iterable<number> {
+    return nearestFirst(centre, this.data.T);
+  }
+
+  /** JobSource: item's E_v summed in slices into the cache; null when cached, "full" when the cache has no room left. */
+  job(item: number): Job | null | "full" {
+    const { cache, sums } = this.shared;
+    const key = this.key(item);
+    if (cache.has(key) || !this.shared.ready(item)) return null; // not here yet: a later start takes it
+    if (!cache.fits(4 * this.data.nv)) return "full";
+    const sum = itemInterference(this.data, item, this.idleAcc);
+    return {
+      step: (until) => {
+        if (!sum.step(until)) return false;
+        if (!cache.has(key)) cache.put(key, sum.finish(new Float32Array(this.data.nv))); // a switch may have summed it meanwhile
+        sums.idle++;
+        return true;
+      },
+    };
+  }
+
+  /** Precompute only items whose rows `ready` says are here (a streamed page, methods/streamed.ts). */
+  readyWhen(ready: (item: number) => boolean): void {
+    this.shared.ready = ready;
+  }
+
+  /** Stops the idle precompute (the widget is gone). */
+  dispose(): void {
+    this.shared.precompute?.dispose();
   }
 
   /** The item's ECI scale s_v (the least-squares weight of its interference; NaN: no ECI context) at the shown layer, and the layer. */
@@ -157,7 +224,7 @@ export const TAM = {
   title: "TAM",
   decode: (buf: ArrayBuffer, part: MethodPart, layout: Layout) => {
     const data = decodeTam(buf, part, layout);
-    return new TamMaps(data, decodeClasses(buf, part, layout), decodeLayers(buf, part, layout, data.kernel));
+    return new TamMaps(data, decodeClasses(buf, part, layout), decodeLayers(buf, part, layout, data.kernel), makeShared(undefined, browserIdle()));
   },
   params: mapSettings,
   label: methodLabel,

@@ -23,6 +23,7 @@ interface CurrentMap {
   nText: number;
   finite: boolean; // false: the item's data hold NaN or infinities, its map is shown as n/a
   notice?: string; // the method has no map for this item, and says why (ItemMaps.notice)
+  pending?: boolean; // its rows are still on their way from the kernel: recomputed on the next request
 }
 
 /** Computes one item's map on demand and keeps the last one; a repeat request costs nothing. */
@@ -35,11 +36,11 @@ export class MapState {
   map(item: number, settings: Settings): CurrentMap {
     const params = this.method.impl.params(settings);
     const c = this.current;
-    if (c && c.item === item && sameParams(c.params, params)) return c;
+    if (c && !c.pending && c.item === item && sameParams(c.params, params)) return c;
     const maps = this.method.maps.compute(item, params);
     this.computeCount++;
     const text = maps.text.subarray(0, maps.nText);
-    this.current = { item, params, image: maps.image, text, nText: maps.nText, finite: maps.finite ?? true, notice: maps.notice };
+    this.current = { item, params, image: maps.image, text, nText: maps.nText, finite: maps.finite ?? true, notice: maps.notice, pending: maps.pending };
     return this.current;
   }
 }

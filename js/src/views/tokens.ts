@@ -6,6 +6,12 @@
  * a token below the noise floor (no visual signal) is muted; the title always holds the true text.
  * A method with a reliance on the image per token (EAGLE) tints the tokens it explained instead
  * (reliance.ts) wherever no relevance is shown.
+ *
+ * Where the browser has the CSS Custom Highlight API the shade is painted by one highlight per alpha
+ * level (::highlight(tam-shade-N) in widget.css, shared by every token view in the document): a
+ * switch or a slider step moves ranges between highlights and changes no span's style, so nothing
+ * is restyled (an inline background per span cost ~5-10 µs each, ~19 ms at 2,048 tokens). Elsewhere
+ * (jsdom, older browsers) the shade is the span's inline background, as before.
  */
 
 import type { ItemMeta } from "../codec";
@@ -42,6 +48,36 @@ export function topUnits(values: ArrayLike<number>, k: number): number[] {
 /** The relevance shade of each of the 41 alpha levels relevanceColour() takes (alpha = level / 100). */
 const LEVELS = Math.round(100 * MAX_ALPHA);
 const SHADES = Array.from({ length: LEVELS + 1 }, (_, level) => `rgba(${RELEVANCE_RGB}, ${level / 100})`);
+
+/** The highlight of alpha level N (1..LEVELS; level 0 is no shade) is named SHADE_HIGHLIGHT + N; widget.css colours it SHADES[N]. */
+export const SHADE_HIGHLIGHT = "tam-shade-";
+
+/** A set of ranges the browser paints alike (a Highlight; a plain Set stands in for one in tests). */
+export interface RangeSet {
+  add(range: AbstractRange): unknown;
+  delete(range: AbstractRange): boolean;
+}
+
+/** The document's shade highlights, index = level (index 0 unused), registered once and shared by every view; null without the API. */
+export function documentShades(): RangeSet[] | null {
+  const registry = typeof CSS !== "undefined" ? CSS.highlights : undefined;
+  if (!registry || typeof Highlight === "undefined") return null;
+  return SHADES.map((_, level) => {
+    const name = SHADE_HIGHLIGHT + level;
+    let set = registry.get(name);
+    if (!set) registry.set(name, (set = new Highlight()));
+    return set;
+  });
+}
+
+/** A range over a span's contents: static (the browser keeps no live range per token up to date), live where StaticRange is missing. */
+function rangeOver(node: HTMLElement): AbstractRange {
+  const bounds = { startContainer: node, startOffset: 0, endContainer: node, endOffset: node.childNodes.length };
+  if (typeof StaticRange !== "undefined") return new StaticRange(bounds);
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  return range;
+}
 
 /** The look of a unit with neither relevance nor tint (paint's numeric key for level -1, rank 0). */
 const BLANK = -4;
@@ -111,6 +147,10 @@ export class TokenView {
   private looks: (number | string)[] = []; // what each unit is painted with (a number when untinted), to skip unchanged ones
   private values = new Float64Array(0); // each unit's relevance at the last update (reused)
   private reach = 0; // units [0, reach) may hold relevance: those with an item below the last nText
+  private levels = new Int8Array(0); // each unit's shade level as shown (-1: no relevance)
+  private lit = new Int8Array(0); // the shade highlight holding each unit's range (0: none)
+  private ranges: AbstractRange[] = []; // each unit's range in the shade highlights (with highlights only)
+  private inline: string[] = []; // each unit's inline background as set
   private selectedUnit = -1;
   private shownUnit = -1;
 
@@ -118,6 +158,7 @@ export class TokenView {
     private readonly items: ItemMeta[],
     private readonly on: TokenCallbacks,
     private readonly noSignal: (item: number) => boolean = () => false,
+    private readonly shades: RangeSet[] | null = documentShades(),
   ) {
     this.el = h("div", { class: "tam-tokens", role: "tokens", attrs: { role: "listbox", "aria-label": "Tokens" } });
     this.el.addEventListener("click", this.onClick);
@@ -128,6 +169,7 @@ export class TokenView {
 
   /** Rebuild the token elements (on start and when word grouping changes). */
   render(group: boolean): void {
+    this.unshade();
     this.units = tokenUnits(this.items, group);
     this.unitOf = new Int32Array(this.items.length);
     this.nodes = this.units.map((u, k) => {
@@ -145,6 +187,10 @@ export class TokenView {
     this.looks = this.nodes.map(() => BLANK); // as built: no shade, no tint, no rank
     this.values = new Float64Array(this.units.length);
     this.reach = 0;
+    this.levels = new Int8Array(this.units.length).fill(-1);
+    this.lit = new Int8Array(this.units.length);
+    this.ranges = this.shades ? this.nodes.map(rangeOver) : [];
+    this.inline = this.nodes.map(() => "");
     this.selectedUnit = this.shownUnit = -1;
     const line = (prompt: boolean, label: string) => {
       const nodes: Node[] = [];
@@ -195,12 +241,12 @@ export class TokenView {
   private paint(k: number, value: number, rank: number, tint: number): void {
     const tinted = value < 0 && Number.isFinite(tint);
     const level = value >= 0 ? shadeLevel(value) : -1;
-    const colour = level >= 0 ? SHADES[level] : tinted ? relianceColour(tint) : "";
+    const colour = tinted ? relianceColour(tint) : "";
     const look = tinted ? `${colour}|${rank}` : 4 * level + rank; // a number for the common case: no string per unit
     if (look === this.looks[k]) return;
     this.looks[k] = look;
+    this.shade(k, level, rank > 0, colour);
     const node = this.nodes[k];
-    node.style.backgroundColor = colour;
     node.classList.toggle("has-relevance", value >= 0);
     node.classList.toggle("has-reliance", tinted);
     if (tinted) node.dataset.reliance = tint.toFixed(3);
@@ -210,7 +256,47 @@ export class TokenView {
     else delete node.dataset.rank;
   }
 
+  /**
+   * Unit k's relevance shade (level -1: none) or its tint. Highlights paint the shade where there are
+   * any, except under the top few: a highlight repaints the text's decorations in the text colour, and
+   * their amber underline must stay amber, so they (at most TOP_RELEVANT) keep an inline background.
+   */
+  private shade(k: number, level: number, top: boolean, tint: string): void {
+    this.levels[k] = level;
+    const lit = this.shades && !top ? Math.max(0, level) : 0; // the highlight holding the unit's range (0: none)
+    if (this.shades && lit !== this.lit[k]) {
+      if (this.lit[k] > 0) this.shades[this.lit[k]].delete(this.ranges[k]);
+      if (lit > 0) this.shades[lit].add(this.ranges[k]);
+      this.lit[k] = lit;
+    }
+    this.setInline(k, level >= 0 && (!this.shades || top) ? SHADES[level] : tint);
+  }
+
+  private setInline(k: number, colour: string): void {
+    if (this.inline[k] === colour) return;
+    this.inline[k] = colour;
+    this.nodes[k].style.backgroundColor = colour;
+  }
+
+  /** Take this view's ranges out of the shared highlights (before a rebuild, and for good). */
+  private unshade(): void {
+    if (this.shades) this.lit.forEach((level, k) => level > 0 && this.shades?.[level].delete(this.ranges[k]));
+    this.lit.fill(0);
+    this.levels.fill(-1);
+  }
+
+  /** Each token's (unit's, in order) relevance shade as shown: its alpha level (alpha x 100, 0..40), -1 for none; in both paths. */
+  shadeLevels(): number[] {
+    return Array.from(this.levels);
+  }
+
+  /** Whether the shade is painted by CSS highlights (true) or inline backgrounds (false). */
+  get highlighted(): boolean {
+    return this.shades !== null;
+  }
+
   dispose(): void {
+    this.unshade();
     this.el.removeEventListener("click", this.onClick);
     this.el.removeEventListener("mouseover", this.onOver);
     this.el.removeEventListener("mouseleave", this.onLeave);
@@ -235,7 +321,7 @@ export class TokenView {
     const k = this.unitAt(e.target);
     if (k < 0) return;
     this.on.select(this.units[k].first);
-    this.nodes[k].focus();
+    this.nodes[k].focus({ preventScroll: true }); // clicked, so already in view: no scroll to work out
   };
 
   private readonly onOver = (e: MouseEvent) => {
