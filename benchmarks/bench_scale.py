@@ -15,7 +15,7 @@ the class logits, Omega @ A). One timing worker a tree lives through the run (st
 first case built beside the untimed work below); per case both build and warm up, then the runs
 alternate: base (floor, core), new (floor, core), new, base, ... Each figure is the median of a
 case's runs, in wall time (``s``) and CPU time (``cpu s``, every thread of the process; the workers
-run with ``OMP_WAIT_POLICY=PASSIVE``, so an idle OpenMP thread sleeps and bills nothing).
+run with the OpenMP settings a user's process gets: scale_core.py says why).
 ``core/floor``: the ratio in wall time, unless the machine was overloaded during the case's runs:
 when the rest of it kept more than ``OVERLOADED`` (a fifth) of its cores busy (``others %``, from
 /proc/stat), wall time measures the neighbours' share as much as the code, and the ratio is taken in

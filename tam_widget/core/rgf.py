@@ -5,23 +5,26 @@ averaged with Gaussian weights over *ranks*, centred on the median, whose width 
 window's coefficient of variation ``cv``. A window whose mean is not positive gives 0; a
 constant window (``cv = 0``) gives its median, the limit of the weights as ``cv -> 0``.
 
-The ``k^2`` window values are kept as ``k^2`` shifted views of the padded maps and sorted by a
-compare-exchange network (for ``k = 3`` an optimal 25-comparator one), in place, so no
-``(cells, k^2)`` window tensor or sort index is ever built. The weights are symmetric, so ranks
-``m - d`` and ``m + d`` share one weight ``exp(-d^2 / (2 cv^2))``; for ``k = 3`` one ``exp`` a cell
-gives them all (``g4 = g1^4``, ``g9 = g1^8 g1``, ``g16 = g1^16``). Cells are filtered in chunks of
-about ``_CHUNK_CELLS`` into one reused workspace: the cost is linear in the number of cells and
-the extra memory is ``O(chunk)`` (about ``k^2 + 8`` chunk-sized buffers), whatever the batch.
+The ``k^2`` window values are sorted by compare-exchange networks on whole buffers, in place, so
+no ``(cells, k^2)`` window tensor or sort index is ever built: each padded column's ``k`` vertical
+values are sorted once (they are shared by ``k`` windows side by side), then each window merges
+its ``k`` sorted columns, read as shifted views (for ``k = 3``: 3 + 16 comparators a cell instead
+of a 9-sort's 25). The weights are symmetric, so ranks ``m - d`` and ``m + d`` share one weight
+``exp(-d^2 / (2 cv^2))``; for ``k = 3`` one ``exp`` a cell gives them all (``g4 = g1^4``,
+``g9 = g1^8 g1``, ``g16 = g1^16``). Cells are filtered in chunks of about ``_CHUNK_CELLS`` into one
+reused workspace: the cost is linear in the number of cells and the extra memory is ``O(chunk)``
+(about ``k^2 + k + 8`` chunk-sized buffers), whatever the batch.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 
 import torch
 
 _CHUNK_CELLS = 1 << 17  # cells filtered at once (512 KiB a buffer in float32: the workspace stays near the caches)
 _SPARE = 6  # workspace buffers besides the k^2 window values
+_EXP_FLOOR = -87.0  # lowest exponent of a weight: exp(-87) ~ 1.6e-38, float32's smallest normal
 
 # an optimal sorting network for 9 inputs (25 comparators, depth 7; Knuth, TAOCP vol. 3, 5.3.4)
 _NETWORK_9 = (
@@ -43,6 +46,20 @@ def reflect_index(n: int, pad: int, device: torch.device | None = None) -> torch
     period = 2 * (n - 1)
     m = torch.remainder(idx, period)
     return torch.where(m >= n, period - m, m)
+
+
+# merges three sorted triples (0-2, 3-5, 6-8, each ascending) into 9 sorted values: 16 comparators (found by
+# a beam search over compare-exchange sequences, checked on every 0-1 input in the tests)
+_MERGE_3X3 = (
+    (0, 3), (1, 4), (2, 5), (2, 8), (1, 7), (3, 6), (4, 7), (0, 3),
+    (5, 8), (2, 6), (1, 3), (5, 7), (2, 3), (3, 4), (4, 6), (5, 6),
+)  # fmt: skip
+
+
+def window_network(kernel: int) -> tuple[tuple[int, int], ...]:
+    """Compare-exchange pairs that sort a ``kernel x kernel`` window whose columns are each sorted
+    ascending, stored column after column (``k = 3``: a 16-comparator merge; else a full sort)."""
+    return _MERGE_3X3 if kernel == 3 else sorting_network(kernel * kernel)
 
 
 def sorting_network(n: int) -> tuple[tuple[int, int], ...]:
@@ -68,25 +85,34 @@ def check_kernel(kernel: int) -> None:
 
 def workspace(maps: torch.Tensor, kernel: int) -> torch.Tensor:
     """A flat workspace for :func:`filter_into` on ``(B, F, h, w)`` maps: ``k^2 + 6`` buffers of one
-    chunk's cells and the chunk's padded maps."""
+    chunk's cells, the chunk's padded maps and ``k + 1`` buffers of its padded columns."""
     return maps.new_empty(_work_size(maps.shape, kernel))
 
 
 def _work_size(shape: torch.Size, kernel: int) -> int:
     batch, frames, h, w = shape
     rows, pad = min(batch, _rows_per_chunk(shape)), kernel // 2
-    return rows * frames * ((kernel * kernel + _SPARE) * h * w + (h + 2 * pad) * (w + 2 * pad))
+    return rows * frames * ((kernel * kernel + _SPARE) * h * w + (h + 2 * pad + (kernel + 1) * h) * (w + 2 * pad))
 
 
-def filter_into(maps: torch.Tensor, out: torch.Tensor, kernel: int, work: torch.Tensor | None = None) -> torch.Tensor:
+def filter_into(
+    maps: torch.Tensor,
+    out: torch.Tensor,
+    kernel: int,
+    work: torch.Tensor | None = None,
+    *,
+    nonnegative: bool = False,
+) -> torch.Tensor:
     """Filter ``(B, F, h, w)`` maps (any strides) into ``out`` (same shape, any strides), in chunks
     over ``B``; ``work`` (from :func:`workspace`) is allocated here when not given or too small.
+    ``nonnegative=True`` promises maps without negative values (the caller's word, unchecked) and
+    skips masking windows whose mean is not positive: those are then all zeros, which give 0 anyway.
     Returns the workspace used, for the next call."""
     if work is None or work.numel() < _work_size(maps.shape, kernel):
         work = workspace(maps, kernel)
     step = _rows_per_chunk(maps.shape)
     for start in range(0, maps.shape[0], step):
-        _filter_chunk(maps[start : start + step], out[start : start + step], kernel, work)
+        _filter_chunk(maps[start : start + step], out[start : start + step], kernel, work, nonnegative)
     return work
 
 
@@ -94,27 +120,54 @@ def _rows_per_chunk(shape: torch.Size) -> int:
     return max(1, _CHUNK_CELLS // max(1, shape[1] * shape[2] * shape[3]))
 
 
-def _filter_chunk(maps: torch.Tensor, out: torch.Tensor, kernel: int, work: torch.Tensor) -> None:
-    shape, n = maps.shape, kernel * kernel
-    cells = maps.numel()
+def _filter_chunk(maps: torch.Tensor, out: torch.Tensor, kernel: int, work: torch.Tensor, nonnegative: bool) -> None:
+    shape, n, pad = maps.shape, kernel * kernel, kernel // 2
+    (b, f, h, w), cells = shape, maps.numel()
     buf = [work[i * cells : (i + 1) * cells].view(shape) for i in range(n + _SPARE)]
-    padded = _padded(maps, kernel // 2, work[(n + _SPARE) * cells :])
-    x, spare = _load_sorted(padded, shape, kernel, buf[:n], buf[n])
+    padded = _padded(maps, pad, work[(n + _SPARE) * cells :])
+    rest, col_cells = work[(n + _SPARE) * cells + padded.numel() :], b * f * h * (w + 2 * pad)
+    cols = [rest[i * col_cells : (i + 1) * col_cells].view(b, f, h, w + 2 * pad) for i in range(kernel + 1)]
     mu, var, tmp, g, den = buf[n + 1 : n + _SPARE]
-    mu.copy_(x[0])  # the sum in the order of the ranks
-    for xi in x[1:]:
-        mu += xi
+    _window_sums(padded, kernel, cols[0], mu, square=False)
+    _window_sums(padded, kernel, cols[0], var, square=True)
     mu /= n
-    torch.mul(torch.sub(x[0], mu, out=tmp), tmp, out=var)
-    for xi in x[1:]:
-        var.addcmul_(torch.sub(xi, mu, out=tmp), tmp)
-    var /= n
-    cv2 = var.div_(torch.mul(mu, mu, out=tmp))
-    neg_inv = torch.reciprocal(cv2, out=spare).mul_(-0.5)  # -inf where cv = 0: only the median's weight stays
-    neg_inv.nan_to_num_(nan=0.0, posinf=math.inf, neginf=-math.inf)  # 0 / 0 (flat zero window): finite weights
-    positive = torch.sign(mu, out=tmp).clamp_(min=0)  # 1 where the mean is positive, else 0 (no bool mask: slow)
+    mu2 = torch.mul(mu, mu, out=tmp)
+    # E[x^2] - mu^2, at least the smallest normal: a constant window may round either way, and a flat zero
+    # window then gives 0 / tiny = 0 instead of 0 / 0 (its weights stay finite; it is masked below)
+    var.div_(n).sub_(mu2).clamp_(min=torch.finfo(var.dtype).tiny)
+    neg_inv = torch.div(mu2, var, out=var).mul_(-0.5)  # -1 / (2 cv^2), very negative where cv ~ 0 (the median)
+    # no exponent below _EXP_FLOOR: exp leaves its fast path there (10-40x slower a cell), and the weights it
+    # would give are below float32's smallest normal anyway
+    neg_inv.clamp_(min=_EXP_FLOOR)
+    x = _sorted_windows(padded, w, kernel, cols, buf[: n + 1])
     num = _weighted_ranks(x, neg_inv, g, den)
+    if nonnegative:  # a window's mean is then positive or the window is all zeros, which gives 0 / den = 0
+        torch.div(num, den, out=out)
+        return
+    positive = torch.sign(mu, out=tmp).clamp_(min=0)  # 1 where the mean is positive, else 0 (no bool mask: slow)
     torch.mul(num.div_(den), positive, out=out)
+
+
+def _window_sums(padded: torch.Tensor, kernel: int, cols: torch.Tensor, out: torch.Tensor, *, square: bool) -> None:
+    """``out``: every cell's window sum of the values (or their squares), separably: the ``k``-row
+    column sums into ``cols``, then ``k`` of those side by side."""
+    b, f, h, w = out.shape
+    if kernel == 1:
+        torch.mul(padded, padded, out=out) if square else out.copy_(padded)
+        return
+    col = cols[: b * f * h * padded.shape[-1]].view(b, f, h, padded.shape[-1])
+    rows = [padded[:, :, i : i + h] for i in range(kernel)]
+    if square:
+        torch.mul(rows[0], rows[0], out=col)
+        for r in rows[1:]:
+            col.addcmul_(r, r)
+    else:
+        torch.add(rows[0], rows[1], out=col)
+        for r in rows[2:]:
+            col += r
+    torch.add(col[..., 0:w], col[..., 1 : 1 + w], out=out)
+    for j in range(2, kernel):
+        out += col[..., j : j + w]
 
 
 def _weighted_ranks(x: list[torch.Tensor], neg_inv: torch.Tensor, g: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
@@ -139,7 +192,7 @@ def _weighted_ranks(x: list[torch.Tensor], neg_inv: torch.Tensor, g: torch.Tenso
         den += g
     else:
         for d in range(1, m + 1):
-            torch.mul(neg_inv, float(d * d), out=g).exp_()
+            torch.mul(neg_inv, float(d * d), out=g).clamp_(min=_EXP_FLOOR).exp_()
             num.addcmul_(g, x[m - d].add_(x[m + d]))
             den += g
     den.mul_(2).add_(1)
@@ -167,27 +220,47 @@ def _padded(maps: torch.Tensor, pad: int, space: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _load_sorted(
-    padded: torch.Tensor, shape: torch.Size, kernel: int, x: list[torch.Tensor], spare: torch.Tensor
-) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """The window values of every cell, sorted ascending across the ``x`` buffers (the first
-    layer of comparators reads the shifted views directly); returns them and a free buffer."""
-    h, w = shape[-2:]
-    views = [padded[:, :, i : i + h, j : j + w] for i in range(kernel) for j in range(kernel)]
-    network = sorting_network(len(views))
-    first: list[tuple[int, int]] = []
-    for i, j in network:  # the leading comparators on distinct values, one layer
-        if any(k in pair for pair in first for k in (i, j)):
-            break
-        first.append((i, j))
-    touched = {k for pair in first for k in pair}
-    for i, j in first:
-        torch.minimum(views[i], views[j], out=x[i])
-        torch.maximum(views[i], views[j], out=x[j])
-    for k in set(range(len(views))) - touched:
-        x[k].copy_(views[k])
-    for i, j in network[len(first) :]:
-        torch.minimum(x[i], x[j], out=spare)
-        torch.maximum(x[i], x[j], out=x[j])
-        x[i], spare = spare, x[i]
-    return x, spare
+def _sorted_windows(
+    padded: torch.Tensor, w: int, kernel: int, cols: list[torch.Tensor], space: list[torch.Tensor]
+) -> list[torch.Tensor]:
+    """Every cell's ``k^2`` window values, sorted ascending across ``k^2`` of the ``space`` buffers:
+    each padded column's ``k`` vertical values are sorted once (into ``cols``), shared by the ``k``
+    windows that hold them, then every window merges its ``k`` sorted columns."""
+    h = cols[0].shape[-2]
+    column, _ = _run_network([padded[:, :, i : i + h] for i in range(kernel)], sorting_network(kernel), cols)
+    views = [column[r][..., c : c + w] for c in range(kernel) for r in range(kernel)]  # column after column
+    x, free = _run_network(views, window_network(kernel), space)
+    return [v if _owned(v, space) else free.pop().copy_(v) for v in x]  # kernel 1: no comparator wrote it
+
+
+def _run_network(
+    values: list[torch.Tensor], network: Sequence[tuple[int, int]], pool: list[torch.Tensor]
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Apply the compare-exchange ``network`` to ``values``: the given tensors are only read, every
+    result goes into a ``pool`` buffer (one more than the values suffices). Returns the values in
+    order and the pool's buffers left free."""
+    x, free = list(values), list(pool)
+
+    def owned(t: torch.Tensor) -> bool:
+        return _owned(t, pool)
+
+    for i, j in network:
+        a, b = x[i], x[j]
+        if owned(a) and owned(b):
+            lo = free.pop()
+            torch.minimum(a, b, out=lo)
+            torch.maximum(a, b, out=b)
+            free.append(a)
+            x[i] = lo
+        elif owned(a):
+            x[j] = torch.maximum(a, b, out=free.pop())
+            torch.minimum(a, b, out=a)
+        else:
+            x[i] = torch.minimum(a, b, out=free.pop())
+            x[j] = b if owned(b) else free.pop()
+            torch.maximum(a, b, out=x[j])
+    return x, free
+
+
+def _owned(t: torch.Tensor, pool: list[torch.Tensor]) -> bool:
+    return any(t is p for p in pool)

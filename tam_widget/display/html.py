@@ -46,8 +46,9 @@ const bytes = (b64) => {
 const inflate = async (packed) => {
   const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
   const planes = new Uint8Array(await new Response(stream).arrayBuffer());
-  const n = planes.length >> 2, out = new Uint8Array(planes.length);
-  for (let p = 0; p < 4; p++) for (let i = 0, o = p; i < n; i++, o += 4) out[o] = planes[p * n + i];
+  const n = planes.length >> 2, out = new Uint32Array(n);  // little-endian words: plane p is byte p
+  const [p0, p1, p2, p3] = [0, 1, 2, 3].map((p) => planes.subarray(p * n, (p + 1) * n));
+  for (let i = 0; i < n; i++) out[i] = p0[i] | (p1[i] << 8) | (p2[i] << 16) | (p3[i] << 24);
   return new DataView(out.buffer);
 };
 const deflated = new Set(state.deflated ?? []);

@@ -122,6 +122,21 @@ def test_sorting_network_sorts_every_zero_one_input() -> None:
     assert len(rgf.sorting_network(9)) == 25
 
 
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_window_network_sorts_every_window_of_sorted_zero_one_columns(kernel: int) -> None:
+    # 0-1 principle: a network sorts every input if it sorts every 0-1 input; the filter feeds it windows
+    # whose k columns are each sorted ascending, i.e. a column is j zeros then k - j ones
+    network = rgf.window_network(kernel)
+    for ones in itertools.product(range(kernel + 1), repeat=kernel):
+        bits = [int(r >= kernel - j) for j in ones for r in range(kernel)]
+        x = list(bits)
+        for i, j in network:
+            x[i], x[j] = min(x[i], x[j]), max(x[i], x[j])
+        assert x == sorted(bits), (kernel, ones)
+    if kernel == 3:
+        assert len(network) == 16  # a merge of three sorted triples, not a 25-comparator 9-sort
+
+
 @pytest.mark.parametrize("kernel", [3, 5])
 @pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (12, 10)])
 def test_filter_equals_a_sort_based_filter(
