@@ -116,18 +116,6 @@ def _open(browser: Any, path: Path) -> tuple[Any, Any, Any]:
 
 PAINTED = "() => performance.getEntriesByName('first-contentful-paint').length > 0"
 FIRST_PAINT = "() => performance.getEntriesByName('first-contentful-paint')[0].startTime"
-SWITCH_SOME = """(count) => {
-  const all = [...document.querySelectorAll('[data-role="token"]')];
-  const tokens = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / count)) === 0);
-  const times = [];
-  for (const t of tokens.concat(tokens)) {   // every chosen token twice: the second round is warm
-    const t0 = performance.now();
-    t.click();
-    document.body.getBoundingClientRect();   // force style and layout
-    times.push(performance.now() - t0);
-  }
-  return times.slice(tokens.length);
-}"""
 
 
 def load(browser: Any, path: Path, interact: tuple[int, int] | None) -> dict[str, float]:
@@ -147,7 +135,7 @@ def interactions(page: Any, tokens: int, frames: int) -> dict[str, float]:
     import numpy as np
     from bench_widget import FRAMES, SWITCH
 
-    switch = np.asarray(page.evaluate(SWITCH) if tokens == 0 else page.evaluate(SWITCH_SOME, tokens))
+    switch = np.asarray(page.evaluate(SWITCH, tokens))  # tokens 0: every token
     page.evaluate(FRAMES, ["slider", 10])  # warm up
     intervals = np.diff(page.evaluate(FRAMES, ["slider", frames])["stamps"])
     return {

@@ -165,3 +165,22 @@ def poll(fn: Callable[[], Any], want: Any, timeout: float = 15.0) -> Any:
         time.sleep(0.2)
         got = fn()
     return got
+
+
+@contextmanager
+def notebook_page(
+    url: str, width: int = 1300, height: int = 950
+) -> Iterator[tuple[Any, list[str], Callable[[str], str]]]:
+    """Chromium on the notebook at ``url`` with every cell run: ``(page, page errors, kernel)``, where
+    ``kernel(expr)`` is the running kernel's repr of a Python expression."""
+    from browser import launch  # tests/browser.py
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_and_run_all(page, url)
+        yield page, errors, lambda expr: str(page.evaluate(KERNEL_EVAL, expr))
+        browser.close()

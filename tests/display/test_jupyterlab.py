@@ -12,9 +12,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from browser import launch, screenshot
-from notebook_server import CELLS, KERNEL_EVAL, TOKEN, jupyter_server, open_and_run_all, poll
-from playwright.sync_api import sync_playwright
+from browser import screenshot
+from notebook_server import CELLS, TOKEN, jupyter_server, notebook_page, poll
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,16 +46,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_widget_round_trip_in_jupyterlab(lab: str) -> None:
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 1300, "height": 950})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        open_and_run_all(page, f"{lab}/lab/tree/tam.ipynb?token={TOKEN}")
-
-        def kernel(expr: str) -> str:
-            return str(page.evaluate(KERNEL_EVAL, expr))
-
+    with notebook_page(f"{lab}/lab/tree/tam.ipynb?token={TOKEN}") as (page, errors, kernel):
         n_prompt = int(kernel("exp.n_prompt"))
         first = kernel("__import__('tam_widget.display.widget', fromlist=['_']).first_item(exp)")
         assert kernel("w.selected") == first  # the answer token with the strongest visual signal
@@ -83,20 +73,10 @@ def test_widget_round_trip_in_jupyterlab(lab: str) -> None:
         page.locator(".tam-widget").scroll_into_view_if_needed()
         screenshot(page, "jupyterlab")
         assert not errors, errors
-        browser.close()
 
 
 def test_a_streamed_explanation_asks_the_kernel_for_its_rows_and_shows_the_same_maps(lab: str) -> None:
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 1300, "height": 950})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        open_and_run_all(page, f"{lab}/lab/tree/stream.ipynb?token={TOKEN}")
-
-        def kernel(expr: str) -> str:
-            return str(page.evaluate(KERNEL_EVAL, expr))
-
+    with notebook_page(f"{lab}/lab/tree/stream.ipynb?token={TOKEN}") as (page, errors, kernel):
         assert kernel("w._meta['methods']['tam']['arrays']['A']['streamed']") == "True"
         for item in (int(kernel("w.selected")), 2):
             page.evaluate(KERNEL_EXEC, f"w.selected = {item}")
@@ -106,4 +86,3 @@ def test_a_streamed_explanation_asks_the_kernel_for_its_rows_and_shows_the_same_
             assert np.abs(np.asarray(got) - np.asarray(want)).max() <= 1 / 255
         assert int(kernel("w._rows.served")) >= 1  # the page asked, the kernel answered
         assert not errors, errors
-        browser.close()

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browser import launch, screenshot
-from notebook_server import KERNEL_EVAL, TOKEN, jupyter_server, open_and_run_all, poll
-from playwright.sync_api import sync_playwright
+from browser import screenshot
+from notebook_server import TOKEN, jupyter_server, notebook_page, poll
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,16 +38,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_what_if_round_trip_in_jupyterlab(lab: str) -> None:
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 1500, "height": 1400})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        open_and_run_all(page, f"{lab}/lab/tree/whatif.ipynb?token={TOKEN}")
-
-        def kernel(expr: str) -> str:
-            return str(page.evaluate(KERNEL_EVAL, expr))
-
+    with notebook_page(f"{lab}/lab/tree/whatif.ipynb?token={TOKEN}", 1500, 1400) as (page, errors, kernel):
         said = kernel("exp.text").strip("'")
         assert " red " in f" {said} "
         new = said.replace("red", "blue", 1)
@@ -87,4 +77,3 @@ def test_what_if_round_trip_in_jupyterlab(lab: str) -> None:
         assert "empty" in error.text_content()
         assert kernel("w.what_if_comparison.b.text") == repr(new)
         assert not errors, errors
-        browser.close()
