@@ -40,8 +40,7 @@ LOADED = """(item) => {
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A JupyterLab server with fresh settings; yields its base URL."""
-    notebooks = {"tam.ipynb": CELLS, "stream.ipynb": STREAM_CELLS}
-    with jupyter_server("lab", tmp_path_factory.mktemp("lab"), notebooks) as url:
+    with jupyter_server("lab", tmp_path_factory.mktemp("lab"), {"tam.ipynb": CELLS}) as url:
         yield url
 
 
@@ -75,8 +74,15 @@ def test_widget_round_trip_in_jupyterlab(lab: str) -> None:
         assert not errors, errors
 
 
-def test_a_streamed_explanation_asks_the_kernel_for_its_rows_and_shows_the_same_maps(lab: str) -> None:
-    with notebook_page(f"{lab}/lab/tree/stream.ipynb?token={TOKEN}") as (page, errors, kernel):
+@pytest.fixture(scope="module")
+def lab_stream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A JupyterLab server of its own (a workspace another test left open cannot take the current tab)."""
+    with jupyter_server("lab", tmp_path_factory.mktemp("lab-stream"), {"stream.ipynb": STREAM_CELLS}) as url:
+        yield url
+
+
+def test_a_streamed_explanation_asks_the_kernel_for_its_rows_and_shows_the_same_maps(lab_stream: str) -> None:
+    with notebook_page(f"{lab_stream}/lab/tree/stream.ipynb?token={TOKEN}") as (page, errors, kernel):
         assert kernel("w._meta['methods']['tam']['arrays']['A']['streamed']") == "True"
         for item in (int(kernel("w.selected")), 2):
             page.evaluate(KERNEL_EXEC, f"w.selected = {item}")
