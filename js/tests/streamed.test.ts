@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { decode, type WireMeta } from "../src/codec";
-import { LOADING } from "../src/methods/streamed";
+import { LOADING, UNAVAILABLE } from "../src/methods/streamed";
 import type { TamMaps } from "../src/methods/tam";
 import type { Snapshot } from "../src/state/shown";
 import { RowStore, type RowsRequest } from "../src/stream";
@@ -66,6 +66,17 @@ describe("a streamed explanation", () => {
     expect(got?.image).toEqual(want?.image);
     expect(got?.text).toEqual(want?.text);
     expect(notice(el).textContent).not.toBe(LOADING);
+  });
+
+  it("says so when the kernel refuses the rows, instead of loading for ever", () => {
+    const { model, el } = mount(streamedCase(full), item);
+    const asked = model.sent as RowsRequest[];
+    const warn = console.warn;
+    console.warn = () => {};
+    emit(model, { rows: { ...asked[0].rows, error: "no such rows" } }, []);
+    console.warn = warn;
+    model.set("selected", item - 1); // any item: the one block is gone
+    expect(notice(el).textContent).toBe(UNAVAILABLE);
   });
 
   it("lets the idle precompute take only items whose rows are here", () => {

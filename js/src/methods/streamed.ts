@@ -12,6 +12,7 @@ import type { RowStore, StreamedArray } from "../stream";
 import type { ItemMaps, MethodMaps, Params } from "./index";
 
 export const LOADING = "Loading this token's map from the kernel…";
+export const UNAVAILABLE = "This token's map could not be had from the kernel (the browser console says why); show the widget again.";
 
 type Forwarded = "facts" | "label" | "caption" | "reliance" | "curves" | "dispose";
 const FORWARDED: readonly Forwarded[] = ["facts", "label", "caption", "reliance", "curves", "dispose"];
@@ -24,7 +25,7 @@ export function gated(maps: MethodMaps, rows: RowStore, arrays: readonly Streame
     get layers() {
       return maps.layers;
     },
-    compute: (item: number, params: Params): ItemMaps => (gate.item(item) ? maps.compute(item, params) : loading(layout.nv)),
+    compute: (item: number, params: Params): ItemMaps => (gate.item(item) ? maps.compute(item, params) : loading(layout.nv, gate.failed(item))),
   };
   const classMap = maps.classMap?.bind(maps);
   if (classMap) out.classMap = (item, id, params) => (gate.item(item) && gate.whole() ? classMap(item, id, params) : null);
@@ -63,6 +64,11 @@ class Gate {
     return Array.from({ length: a.rows / this.T }, (_, l) => l * this.T);
   }
 
+  /** Whether a block of the rows `item` reads was refused or could not be read (it is not asked again). */
+  failed(item: number): boolean {
+    return this.arrays.some((a) => a.shape[a.shape.length - 2] === this.T && this.blocks(a).some((start) => this.rows.failed(a.method, a.name, start + item + 1, start)));
+  }
+
   /** Ask for every row of every streamed array; whether they are all here. */
   whole(): boolean {
     let ready = true;
@@ -71,6 +77,6 @@ class Gate {
   }
 }
 
-function loading(nv: number): ItemMaps {
-  return { image: new Float32Array(nv), text: new Float32Array(0), nText: 0, notice: LOADING, pending: true };
+function loading(nv: number, failed: boolean): ItemMaps {
+  return { image: new Float32Array(nv), text: new Float32Array(0), nText: 0, notice: failed ? UNAVAILABLE : LOADING, pending: !failed };
 }
