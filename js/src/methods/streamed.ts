@@ -39,34 +39,32 @@ export function gated(maps: MethodMaps, rows: RowStore, arrays: readonly Streame
 }
 
 class Gate {
+  private readonly blocks: { method: string; name: string; start: number }[]; // each T-row block of a per-item array
+
   constructor(
     private readonly rows: RowStore,
     private readonly arrays: readonly StreamedArray[],
-    private readonly T: number,
-  ) {}
+    T: number,
+  ) {
+    const perItem = arrays.filter((a) => a.shape[a.shape.length - 2] === T); // the rest: read whole, by whole()
+    this.blocks = perItem.flatMap((a) => Array.from({ length: a.rows / T }, (_, l) => ({ method: a.method, name: a.name, start: l * T })));
+  }
 
-  /** Ask for the rows `item` reads; whether they are all here. */
+  /** Ask for the rows `item` reads (every block asked, none skipped); whether they are all here. */
   item(item: number): boolean {
     let ready = true;
-    for (const a of this.arrays) {
-      if (a.shape[a.shape.length - 2] !== this.T) continue; // not per item: read whole, by whole()
-      for (let start = 0; start < a.rows; start += this.T) ready = this.rows.need(a.method, a.name, start + item + 1, start) && ready;
-    }
+    for (const b of this.blocks) ready = this.rows.need(b.method, b.name, b.start + item + 1, b.start) && ready;
     return ready;
   }
 
   /** Whether the rows `item` reads are here, without asking for them. */
   has(item: number): boolean {
-    return this.arrays.every((a) => a.shape[a.shape.length - 2] !== this.T || this.blocks(a).every((start) => this.rows.ready(a.method, a.name, start + item + 1, start)));
-  }
-
-  private blocks(a: StreamedArray): number[] {
-    return Array.from({ length: a.rows / this.T }, (_, l) => l * this.T);
+    return this.blocks.every((b) => this.rows.ready(b.method, b.name, b.start + item + 1, b.start));
   }
 
   /** Whether a block of the rows `item` reads was refused or could not be read (it is not asked again). */
   failed(item: number): boolean {
-    return this.arrays.some((a) => a.shape[a.shape.length - 2] === this.T && this.blocks(a).some((start) => this.rows.failed(a.method, a.name, start + item + 1, start)));
+    return this.blocks.some((b) => this.rows.failed(b.method, b.name, b.start + item + 1, b.start));
   }
 
   /** Ask for every row of every streamed array; whether they are all here. */
