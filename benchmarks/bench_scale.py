@@ -5,7 +5,8 @@ Every figure is measured for two trees in the same run: this checkout ("new") an
 ``.bench-cache/base-<rev>`` by ``git archive`` (the repository's git state is not touched) with its
 own JS bundle (``js/node_modules`` linked from this checkout when the lock files match, else ``npm
 ci``). Each tree runs in its own child processes with ``PYTHONPATH`` set to it (the children report
-``tam_widget.__file__`` and are refused if it is not that tree's).
+``tam_widget.__file__`` and are refused if it is not that tree's; benchmarks/scale_trees.py). The
+table and the JSON line: benchmarks/scale_report.py.
 
 Core (benchmarks/scale_core.py; synthetic inputs of Qwen2-VL-2B's LM head, 151,936 x 1,536,
 float32): ``make_case(...).compute().maps()`` for T in {256, 1,024, 4,096} at n_v = 1,296 (one 36 x
@@ -51,14 +52,9 @@ tests/browser.py). The last line is one JSON object: each headline key for the n
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
-import shutil
-import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +66,8 @@ for extra in (HERE, ROOT / "tests"):
 
 import scale_core  # noqa: E402
 import scale_page  # noqa: E402
+from scale_report import report  # noqa: E402
+from scale_trees import child, finish, materialise, page_digest, prune, stale_bundle  # noqa: E402
 
 CORE = {"quick": ["T256", "T1024", "T4096", "nv9216_T1024"], "full": list(scale_core.CASES)}
 MEMORY = {"quick": ["T4096"], "full": list(scale_core.CASES)}  # T4096: core_peak_mb_T4096
@@ -77,59 +75,6 @@ PAGES = {"quick": ["img_T276", "img_T1024", "vid16_T1024"], "full": list(scale_p
 RUNS = {"quick": 2, "full": 7}  # timed runs a core case, after the warm-up
 BROWSER = {"quick": (2, 64, 60), "full": (5, 0, 240)}  # loads, tokens clicked (0: all), slider frames
 OVERLOADED = 0.2  # the rest of the machine's share of its cores above which the ratio is in CPU time
-PAGE_PACKAGES = ("torch", "transformers", "numpy", "pillow")
-
-
-def materialise(rev: str, cache: Path) -> Path:
-    """The baseline tree at ``rev`` with its JS bundle, built once under ``cache``."""
-    full = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--verify", rev + "^{commit}"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    tree = cache / f"base-{full[:12]}"
-    if (tree / ".built").exists():
-        return tree
-    tree.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", full], stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", str(tree)], stdin=archive.stdout, check=True)
-    if archive.wait() != 0:
-        raise SystemExit(f"git archive {rev} failed")
-    js = tree / "js"
-    if (js / "package-lock.json").read_bytes() == (ROOT / "js" / "package-lock.json").read_bytes():
-        (js / "node_modules").symlink_to(ROOT / "js" / "node_modules")
-    else:
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=js, check=True)
-    subprocess.run(["npm", "run", "--silent", "build"], cwd=js, check=True, capture_output=True)
-    (tree / ".built").write_text(full)
-    return tree
-
-
-def page_digest(tree: Path) -> str:
-    """What a tree's pages are made of: its tam_widget files, the recipe and the packages' versions."""
-    h = hashlib.sha256((HERE / "scale_page.py").read_bytes())
-    h.update(" ".join(metadata.version(p) for p in PAGE_PACKAGES).encode())
-    package = tree / "tam_widget"
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
-
-
-def child(tree: Path, script: str, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    """A scale_* script started under ``tree``'s tam_widget (see :func:`finish`)."""
-    env = {**os.environ, "PYTHONPATH": str(tree), **env}
-    cmd = [sys.executable, str(HERE / script), *args]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish(proc: subprocess.Popen[str], tree: Path) -> dict[str, Any]:
-    """A child's last stdout line, checked to come from ``tree``."""
-    stdout, stderr = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(map(str, proc.args))} under {tree} failed:\n{stderr[-3000:]}")  # type: ignore[arg-type]
-    out: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
-    if not Path(out["tam_widget"]).resolve().is_relative_to(tree.resolve()):
-        raise SystemExit(f"{proc.args} imported {out['tam_widget']}, not the tree {tree}")
-    return out
 
 
 def untimed(trees: dict[str, Path], memory: list[str], pages: list[str], cache: Path) -> tuple[Any, Any]:
@@ -160,13 +105,6 @@ def untimed(trees: dict[str, Path], memory: list[str], pages: list[str], cache: 
             print(f"  page {case} ({side}): {shown}", flush=True)
     prune(cache, keep=8)
     return peaks, files
-
-
-def prune(cache: Path, keep: int) -> None:
-    """Drop all but the ``keep`` most recently used page folders."""
-    folders = sorted(cache.glob("pages-*"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for folder in folders[keep:]:
-        shutil.rmtree(folder)
 
 
 def core_rows(workers: dict[str, scale_core.Worker], cases: list[str], runs: int) -> dict[str, Any]:
@@ -200,84 +138,6 @@ def with_ratios(sides: dict[str, dict[str, Any]]) -> None:
         r["ratio_wall"], r["ratio_cpu"] = r["core_s"] / r["floor_s"], r["core_cpu_s"] / r["floor_cpu_s"]
         r["ratio"], r["clock"] = r[f"ratio_{clock}"], clock
         r["result_mb"] = r["result_bytes"] / 2**20
-
-
-CORE_FIGURES = [
-    ("floor_s", "floor s", 3),
-    ("core_s", "core s", 3),
-    ("ratio_wall", "core/floor", 2),
-    ("floor_cpu_s", "floor cpu s", 3),
-    ("core_cpu_s", "core cpu s", 3),
-    ("ratio_cpu", "core/floor cpu", 2),
-    ("others_share", "others %", 0),
-    ("peak_mb", "peak extra MB", 1),
-    ("result_mb", "result MB", 1),
-]
-PAGE_FIGURES = [
-    ("html_mb", "html MB", 1),
-    ("first_paint_ms", "first paint ms", 0),
-    ("switch_p95_ms", "switch p95 ms", 1),
-    ("slider_frame_ms", "slider frame ms", 1),
-    ("slider_dropped", "slider dropped", 0),
-]
-
-
-def cell(value: Any, digits: int, percent: bool = False) -> str:
-    if value is None:
-        return "-"
-    return f"{100 * value:.0f}%" if percent else f"{value:,.{digits}f}"
-
-
-def table(rows: dict[str, dict[str, Any]], figures: list[tuple[str, str, int]]) -> None:
-    for case, sides in rows.items():
-        for key, label, digits in figures:
-            base, new = sides.get("base", {}).get(key), sides["new"].get(key)
-            ratio = f"{new / base:.2f}x" if base and new is not None else "-"
-            shown = [cell(v, digits, key == "others_share") for v in (base, new)]
-            print(f"{case:<15}{label:<17}{shown[0]:>12}{shown[1]:>12}{ratio:>10}")
-
-
-def summary(core: dict[str, Any], pages: dict[str, Any], side: str) -> dict[str, float]:
-    return {
-        "core_floor_ratio_max": max(r[side]["ratio"] for r in core.values()),
-        "core_peak_mb_T4096": core["T4096"][side]["peak_mb"],
-        "html_mb_vid16_T1024": pages["vid16_T1024"][side]["html_mb"],
-        "switch_p95_ms_max": max(r[side]["switch_p95_ms"] for r in pages.values()),
-        "first_paint_ms_vid16_T1024": pages["vid16_T1024"][side]["first_paint_ms"],
-    }
-
-
-def report(core: dict[str, Any], pages: dict[str, Any], baseline: str, wall: float, notes: dict[str, Any]) -> None:
-    """The table (case, figure, baseline, new, new / baseline), then the JSON line; ``notes``
-    (threads, what was skipped, ...) go into both."""
-    for key, value in notes.items():
-        print(f"{key}: {value}")
-    print(f"baseline {baseline}; wall {wall:.0f} s")
-    print(f"{'case':<15}{'figure':<17}{'baseline':>12}{'new':>12}{'new/base':>10}")
-    table(core, CORE_FIGURES)
-    table(pages, PAGE_FIGURES)
-    out: dict[str, Any] = summary(core, pages, "new")
-    if baseline != "none":
-        out |= {f"baseline_{k}": v for k, v in summary(core, pages, "base").items()}
-    keep = {k for k, _, _ in CORE_FIGURES + PAGE_FIGURES} | {"ratio", "clock", "pictures"}
-    out = {k: round(v, 3) for k, v in out.items()} | {"baseline": baseline, "wall_s": round(wall, 1)} | notes
-    out["cases"] = {
-        case: {side: {k: rounded(v) for k, v in r.items() if k in keep} for side, r in sides.items()}
-        for case, sides in {**core, **pages}.items()
-    }
-    print(json.dumps(out))
-
-
-def rounded(value: Any) -> Any:
-    return round(value, 4) if isinstance(value, float) else value
-
-
-def stale_bundle(tree: Path) -> None:
-    """Warn when a tree's JS sources are newer than its bundle (scripts/build-js.sh rebuilds it)."""
-    bundle = tree / "tam_widget" / "display" / "static" / "widget.js"
-    newest = max(p.stat().st_mtime for p in (tree / "js" / "src").rglob("*"))
-    if not bundle.exists() or bundle.stat().st_mtime < newest:
-        print(f"warning: {tree}/js/src is newer than its bundle: run scripts/build-js.sh there", flush=True)
 
 
 def skipped(mode: str) -> dict[str, list[str]]:

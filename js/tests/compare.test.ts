@@ -1,47 +1,31 @@
 // @vitest-environment jsdom
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CompareSnapshot } from "../src/compare/app";
 import { Rows } from "../src/compare/rows";
 import { subtract } from "../src/compare/difference";
 import type { CompareMeta } from "../src/compare/model";
-import widget from "../src/widget";
-import { FakeModel, syntheticCase } from "./helpers";
+import { FakeModel } from "./helpers";
+import { mountHooks, mountModel, oneWordMore, sideA, sideB } from "./mount";
 
 // a: 3 prompt + 4 answer items; b: the same prompt, an answer with one word more at item 4 (b's 4 has no partner)
-const META: CompareMeta = {
-  rows: [[0, 0], [1, 1], [2, 2], [3, 3], [-1, 4], [4, 5], [5, 6], [6, 7]],
-  changed: [false, false, false, false, true, true, false, false],
-  labels: ["said", "what if"],
-  same_grids: true,
-};
-
-let cleanup: (() => void) | null = null;
+const META: CompareMeta = oneWordMore();
 
 function mount(meta: CompareMeta = META): { model: FakeModel; el: HTMLElement } {
-  const a = syntheticCase({ nPrompt: 3, nAnswer: 4, seed: 1 });
-  const b = syntheticCase({ nPrompt: 3, nAnswer: 5, seed: 2 });
+  const a = sideA();
+  const b = sideB();
   const dv = (x: ArrayBuffer) => new DataView(x);
   const model = new FakeModel({
     _data_a: dv(a.data), _meta_a: a.meta, _images_a: a.images,
     _data_b: dv(b.data), _meta_b: b.meta, _images_b: b.images,
     _compare: meta, selected_row: 5, eci_scale: 1, eci: true, filter: true, layer: -1, colormap: "jet", opacity: 0.5, difference: true,
   });
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  cleanup = widget.render({ model: model.asModel(), el });
-  return { model, el };
+  return mountModel(model);
 }
 
 const token = (el: HTMLElement, side: string, item: number) => el.querySelector<HTMLElement>(`[data-side="${side}"] [data-role="token"][data-index="${item}"]`) as HTMLElement;
 const snap = (el: HTMLElement) => (el.querySelector(".tam-compare") as unknown as { tamCompare: { snapshot(): CompareSnapshot } }).tamCompare.snapshot();
 
-beforeEach(() => void vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null));
-afterEach(() => {
-  cleanup?.();
-  cleanup = null;
-  document.body.replaceChildren();
-  vi.restoreAllMocks();
-});
+mountHooks();
 
 describe("rows", () => {
   it("maps items to rows and back; a side without a token shows its nearest earlier one", () => {

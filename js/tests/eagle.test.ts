@@ -4,7 +4,7 @@
  * flat one and a notice for the rest), the tooltip's R_t / π_t / Δ_t, the curves and their areas,
  * the reliance tint of the answer, and the method switch between it and TAM.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WireError } from "../src/arrays";
 import { decode, type WireMeta } from "../src/codec";
 import { EagleMaps, trapezoid } from "../src/methods/eagle";
@@ -12,8 +12,8 @@ import type { Snapshot } from "../src/state/shown";
 import { checkTrait } from "../src/state/synced";
 import { CurvesView } from "../src/views/curves";
 import { relianceColour, relianceUnits, unitReliance } from "../src/views/reliance";
-import widget from "../src/widget";
-import { type Case, encodeArrays, fakeModel, type FakeModel, syntheticCase } from "./helpers";
+import { type Case, encodeArrays, fakeModel, syntheticCase } from "./helpers";
+import { mountHooks, mountModel } from "./mount";
 
 const N = 3; // regions
 const ITEMS = [5, 6, 7]; // the explained tokens' items (nPrompt 4: answer items 4..9)
@@ -156,22 +156,8 @@ describe("EAGLE's maps, facts and curves", () => {
 });
 
 describe("the page with EAGLE and TAM", () => {
-  let cleanup: (() => void) | null = null;
-  beforeEach(() => void vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null));
-  afterEach(() => {
-    cleanup?.();
-    cleanup = null;
-    document.body.replaceChildren();
-    vi.restoreAllMocks();
-  });
-
-  function mount(c: Case, traits = {}): { el: HTMLElement; model: FakeModel } {
-    const el = document.createElement("div");
-    document.body.appendChild(el);
-    const model = fakeModel(c, { selected: 5, ...traits });
-    cleanup = widget.render({ model: model.asModel(), el });
-    return { el, model };
-  }
+  mountHooks();
+  const mount = (c: Case, traits = {}) => mountModel(fakeModel(c, { selected: 5, ...traits }));
   const role = (el: ParentNode, name: string) => el.querySelector(`[data-role="${name}"]`) as HTMLElement;
   const snap = (el: HTMLElement) => (el.querySelector(".tam-widget") as HTMLElement & { tam: { snapshot(): Snapshot } }).tam.snapshot();
   const tinted = (el: HTMLElement) => [...el.querySelectorAll<HTMLElement>('[data-role="token"][data-reliance]')].map((t) => Number(t.dataset.index));

@@ -102,23 +102,22 @@ def class_maps(r: TAMResult, extra: list[int]) -> list[dict[str, Any]]:
     """u8 maps of the candidate classes ``extra``, each item's own class and an earlier item's token at up to
     CLASS_ITEMS items."""
     items = sorted({round(i) for i in np.linspace(0, r.n_items - 1, CLASS_ITEMS)})
+    return candidate_maps(r, CLASS_SETTINGS, items, extra, u8=True)
+
+
+def candidate_maps(
+    r: TAMResult, settings: list[tuple[str, float, bool, bool]], items: list[int], extra: list[int], *, u8: bool
+) -> list[dict[str, Any]]:
+    """Per setting and item of ``items``: the class maps of ``extra``, the item's own class and an earlier
+    item's (the repeat rule), as ``u8`` (floor(255 x), as the page shows them) or else as float32 ``image``."""
     out = []
-    for label, eci_scale, eci, filt in CLASS_SETTINGS:
+    for label, eci_scale, eci, filt in settings:
         for v in items:
             ids = [*extra, int(r.classes[v]), int(r.classes[v // 2])]  # an earlier item's class: the repeat rule
             maps = r.class_maps(v, torch.tensor(ids), eci_scale, eci=eci, filter=filt)
-            u8 = torch.floor(maps * 255).clamp(0, 255).to(torch.uint8)
-            out.append(
-                {
-                    "label": label,
-                    "eci_scale": eci_scale,
-                    "eci": eci,
-                    "filter": filt,
-                    "item": v,
-                    "ids": ids,
-                    "u8": u8.reshape(-1).tolist(),
-                }
-            )
+            values = torch.floor(maps * 255).clamp(0, 255).to(torch.uint8).reshape(-1).tolist() if u8 else floats(maps)
+            shown = {"label": label, "eci_scale": eci_scale, "eci": eci, "filter": filt, "item": v, "ids": ids}
+            out.append(shown | {"u8" if u8 else "image": values})
     return out
 
 
@@ -245,23 +244,7 @@ def float_class_maps(r: TAMResult) -> list[dict[str, Any]]:
     if r.candidates is None:
         return []
     items = sorted({round(i) for i in np.linspace(1, r.n_items - 1, 4)})
-    out = []
-    for label, eci_scale, eci, filt in LAYER_SETTINGS:
-        for v in items:
-            ids = [*r.candidates.classes.tolist()[:4], int(r.classes[v]), int(r.classes[v // 2])]
-            maps = r.class_maps(v, torch.tensor(ids), eci_scale, eci=eci, filter=filt)
-            out.append(
-                {
-                    "label": label,
-                    "eci_scale": eci_scale,
-                    "eci": eci,
-                    "filter": filt,
-                    "item": v,
-                    "ids": ids,
-                    "image": floats(maps),
-                }
-            )
-    return out
+    return candidate_maps(r, LAYER_SETTINGS, items, r.candidates.classes.tolist()[:4], u8=False)
 
 
 def write_layered() -> None:

@@ -1,31 +1,25 @@
 // @vitest-environment jsdom
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { CompareSnapshot } from "../src/compare/app";
-import type { CompareMeta } from "../src/compare/model";
 import { OFFLINE_NOTE } from "../src/whatif/bar";
 import { NO_ANSWER, WAIT_MS } from "../src/whatif/host";
 import type { WhatIfStatus } from "../src/whatif/model";
-import widget from "../src/widget";
-import { type FakeModel, fakeModel, syntheticCase } from "./helpers";
+import { type FakeModel, fakeModel } from "./helpers";
+import { mountHooks, mountModel, oneWordMore, sideA, sideB } from "./mount";
 
 const STATUS: WhatIfStatus = { kernel: true, busy: false, error: "", request: 0, answer: "a red shape ." };
-let cleanup: (() => void) | null = null;
-
 function mount(status: WhatIfStatus | undefined): { model: FakeModel; el: HTMLElement } {
-  const c = syntheticCase({ nPrompt: 3, nAnswer: 4, seed: 1 });
+  const c = sideA();
   c.meta.top = c.meta.top.map((row) => row.map((cand, k) => ({ ...cand, id: 100 + k })));
   const model = fakeModel(c, { selected: 4 });
   if (status) Object.assign(model.values, { _what_if: {}, _what_if_status: status, _what_if_data: new DataView(new ArrayBuffer(0)), _what_if_images: [] });
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  cleanup = widget.render({ model: model.asModel(), el });
-  return { model, el };
+  return mountModel(model);
 }
 
 /** What the kernel sends back on success: side b (another synthetic case) and the alignment. */
 function answer(model: FakeModel, request: number): void {
-  const b = syntheticCase({ nPrompt: 3, nAnswer: 5, seed: 2 });
-  const compare: CompareMeta = { rows: [[0, 0], [1, 1], [2, 2], [3, 3], [-1, 4], [4, 5], [5, 6], [6, 7]], changed: [false, false, false, false, true, true, false, false], labels: ["said", "what if"], same_grids: true };
+  const b = sideB();
+  const compare = oneWordMore();
   model.values._what_if_data = new DataView(b.data);
   model.values._what_if_images = b.images;
   model.set("_what_if", { compare, meta: b.meta, row: 5, request });
@@ -34,13 +28,7 @@ function answer(model: FakeModel, request: number): void {
 
 const role = (el: HTMLElement, r: string) => el.querySelector<HTMLElement>(`[data-role="${r}"]`) as HTMLElement;
 
-beforeEach(() => void vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null));
-afterEach(() => {
-  cleanup?.();
-  cleanup = null;
-  document.body.replaceChildren();
-  vi.restoreAllMocks();
-});
+mountHooks();
 
 describe("what-if from the page", () => {
   it("says editing needs a kernel where none answers (the offline page), and offers no edit", () => {

@@ -4,8 +4,10 @@ A widget whose wire buffer (:mod:`.wire`) would exceed :data:`STREAM_BYTES` leav
 (each at least :data:`MIN_ARRAY_BYTES`, e.g. TAM's quantised maps) out of the ``_data`` buffer: their
 specs say ``"streamed": true`` and the browser allocates them empty. To show an item the page
 needs some rows of them (TAM: the item's map and its ECI context's, rows ``0..item``); it asks the
-kernel for the missing blocks of :data:`BLOCK_BYTES` and, once the view is up, for the rest in
-order (js/src/stream.ts). The exported page never streams: it stays one file.
+kernel for the missing blocks and, once the view is up, for the rest in order (js/src/stream.ts,
+whose ``BLOCK_BYTES`` sets a block's size: :data:`BLOCK_BYTES` here is its value, a test checks that
+they agree and that a block fits under :data:`MAX_BLOCK_BYTES`, the most the kernel answers at once).
+The exported page never streams: it stays one file.
 
 The messages (``model.send`` / ``Widget.send``), one block each way::
 
@@ -26,7 +28,7 @@ import numpy as np
 
 STREAM_BYTES = 32 * 2**20  # a buffer larger than this streams its big arrays
 MIN_ARRAY_BYTES = 2**20  # arrays at least this large are the ones streamed
-BLOCK_BYTES = 2**20  # about this much per block (at least one row)
+BLOCK_BYTES = 2**20  # the page asks about this much a block, at least one row (js/src/stream.ts; a test checks)
 MAX_BLOCK_BYTES = 16 * 2**20  # a request for more at once is refused
 
 Key = tuple[str, str]  # (method, array)

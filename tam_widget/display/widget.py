@@ -13,21 +13,32 @@ refused, never echoed, and every view is sent the current value back; the data t
 ``_meta``, ``_images``) and the other private ones are read-only from the browser.
 """
 
+# Imported "as" themselves: names this module held before it was split, which compare_widget.py and the
+# tests still import from here.
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import traitlets
 
 from .. import params
-from ..methods import METHODS
+from .browser_state import sort_state
 from .bundle import MISSING, STATIC, bundle
-from .signal import NOISE_FLOOR, strength
+from .first_view import default_layer as default_layer
+from .first_view import default_row as default_row
+from .first_view import first_item as first_item
 from .snapshot import with_fallback
 from .stream import serve
+from .view_checks import CHECKS, InvalidTraitTypeError, InvalidTraitValueError, check_view
+from .view_checks import _Bool as _Bool
+from .view_checks import _Float as _Float
+from .view_checks import _Int as _Int
+from .view_checks import _Unicode as _Unicode
+from .view_checks import check_layer as check_layer
 from .whatif_widget import LABELS, WhatIfWidget
 from .wire import encode, encode_streamed
+from .wire_meta import compare_meta as compare_meta
 
 if TYPE_CHECKING:
     from ..compare import Comparison
@@ -35,110 +46,6 @@ if TYPE_CHECKING:
     from ..explanation import Explanation
 
 COLORMAPS = params.COLORMAPS  # the colour maps the front end draws (js/src/colormap.ts COLORMAP_NAMES; a test checks)
-
-# The view traits' checks, by name: value, number of items, the explanation's methods, its kept decoder
-# layers (None: not known, any) -> the value normalised (params' errors otherwise).
-CHECKS: dict[str, Callable[[Any, int, Sequence[str], Sequence[int] | None], Any]] = {
-    "method": lambda v, n, m, L: params.choice("method", v, m),
-    "selected": lambda v, n, m, L: params.item("selected", v, n),
-    "eci_scale": lambda v, n, m, L: params.eci_scale(v),
-    "eci": lambda v, n, m, L: params.flag("eci", v),
-    "filter": lambda v, n, m, L: params.flag("filter", v),
-    "opacity": lambda v, n, m, L: params.opacity(v),
-    "colormap": lambda v, n, m, L: params.colormap(v),
-    "group_words": lambda v, n, m, L: params.flag("group_words", v),
-    "smooth": lambda v, n, m, L: params.flag("smooth", v),
-    "show_original": lambda v, n, m, L: params.flag("show_original", v),
-    "layer": lambda v, n, m, L: check_layer(v, L),
-}
-
-# Private synced traits the browser may write: ipywidgets' own view counter (off unless Python turns it on).
-BROWSER_WRITABLE_PRIVATE = frozenset({"_view_count"})
-
-
-class InvalidTraitValueError(traitlets.TraitError, ValueError):
-    """A view trait out of range: a ``TraitError`` for traitlets, a ``ValueError`` like everywhere else."""
-
-
-class InvalidTraitTypeError(traitlets.TraitError, TypeError):
-    """A view trait of the wrong kind: a ``TraitError`` for traitlets, a ``TypeError`` like everywhere else."""
-
-
-def check_view(
-    name: str, value: Any, n_items: int, methods: Sequence[str] | None = None, layers: Sequence[int] | None = None
-) -> Any:
-    """``value`` for the view trait ``name`` checked by :mod:`tam_widget.params` and normalised.
-
-    ``methods``: the explanation's methods, which ``method`` must name (default: every registered one);
-    ``layers``: its kept decoder layers (``exp.layers``), which ``layer`` must name (default: any)."""
-    return CHECKS[name](value, n_items, sorted(METHODS) if methods is None else list(methods), layers)
-
-
-def check_view_traits(
-    traits: Mapping[str, Any], n_items: int, methods: Sequence[str] | None = None, layers: Sequence[int] | None = None
-) -> dict[str, Any]:
-    """Every given view setting checked (:func:`check_view`); unknown names are refused."""
-    known = view_traits()
-    unknown = set(traits) - set(known)
-    if unknown:
-        raise ValueError(f"Unknown view settings {sorted(unknown)}; use {sorted(known)}.")
-    return {k: check_view(k, v, n_items, methods, layers) for k, v in traits.items()}
-
-
-def check_layer(value: Any, layers: Sequence[int] | None) -> int:
-    """A decoder layer the explanation kept (``layers``, ``exp.layers``; negative counts from the end),
-    normalised to its index; ``-1`` (the last) for an explanation that kept only the last layer."""
-    v = params.integer("layer", value)
-    if layers is None:
-        return v
-    kept = list(layers)
-    if not kept:
-        if v != -1:
-            raise ValueError(f"layer must be -1 (the last): this explanation kept no other layer, got {v}. {MORE}")
-        return v
-    index = v + kept[-1] + 1 if v < 0 else v
-    if index not in kept:
-        raise ValueError(f"layer must be one of the kept decoder layers {kept} (exp.layers), got {v}. {MORE}")
-    return index
-
-
-MORE = "Explain with layers='all' (or a list of layer indices) to keep more."
-
-
-def default_layer(explanation: Explanation) -> int:
-    """The layer shown first: the last (``-1`` when the explanation kept no other)."""
-    return explanation.layers[-1] if _layers(explanation) else -1
-
-
-def _layers(explanation: Any) -> list[int]:
-    """The explanation's kept layers, ``[]`` for one without (or without TAM)."""
-    return list(getattr(explanation, "layers", []) or [])
-
-
-# The view traits' types only say what kind of value they hold (model.ts mirrors them): the check
-# itself, kind included, is params' (TAMWidget._check_view), so that np.int64(3) is accepted and
-# True is refused as an opacity, with the same message as save_html gives.
-class _Unchecked:
-    """Leaves the value as given: TAMWidget checks it through params (kind included)."""
-
-    def validate(self, obj: Any, value: Any) -> Any:
-        return value
-
-
-class _Int(_Unchecked, traitlets.Int):  # type: ignore[type-arg]
-    pass
-
-
-class _Float(_Unchecked, traitlets.Float):  # type: ignore[type-arg]
-    pass
-
-
-class _Bool(_Unchecked, traitlets.Bool):  # type: ignore[type-arg]
-    pass
-
-
-class _Unicode(_Unchecked, traitlets.Unicode):  # type: ignore[type-arg]
-    pass
 
 
 class TAMWidget(WhatIfWidget):
@@ -232,27 +139,7 @@ class TAMWidget(WhatIfWidget):
         A refused value (out of range, wrong kind, or a private trait such as ``_meta``) is logged,
         never echoed to the other views, and the current value is sent back to every view.
         """
-        accepted: dict[str, Any] = {}
-        refused: list[str] = []
-        n, methods, layers = self._n_items(), self._methods(), self._layers()
-        for name, value in sync_data.items():
-            if name not in self.keys:
-                continue  # ipywidgets ignores unknown keys too
-            if name.startswith("_") and name not in BROWSER_WRITABLE_PRIVATE:
-                self.log.warning(
-                    "tam-widget: the browser may not set %s (read-only); ignored, the views restored.", name
-                )
-                refused.append(name)
-            elif name in CHECKS:
-                try:
-                    accepted[name] = check_view(name, value, n, methods, layers)
-                except (TypeError, ValueError) as e:
-                    self.log.warning(
-                        "tam-widget: refused %s from the browser: %s Restored %r.", name, e, getattr(self, name)
-                    )
-                    refused.append(name)
-            else:
-                accepted[name] = value
+        accepted, refused = sort_state(self, sync_data, self._n_items(), self._methods(), self._layers())
         if accepted:
             try:
                 super().set_state(accepted)
@@ -301,44 +188,15 @@ def view_defaults(explanation: Explanation) -> dict[str, Any]:
     return out
 
 
-def first_item(explanation: Explanation) -> int:
-    """The item shown first: the answer token with the strongest visual signal (the largest raw-map peak,
-    :func:`~tam_widget.display.signal.strength`), special tokens (the end of turn) left out; the first
-    answer token when every answer token is below the noise floor or there is no TAM result; item 0
-    without an answer. When the method shown first explained only some answer tokens (its result's
-    ``positions``, EAGLE's ``tokens=``), the item is one of those."""
-    if not explanation.n_answer:
-        return 0
-    start = explanation.n_prompt
-    positions = explanation.item_positions
-    answer = list(range(start, start + explanation.n_answer))
-    # a method that explained only some tokens (EAGLE's tokens=...) opens on one of them
-    named = set(getattr(explanation.result, "positions", ()) or ())
-    answer = [i for i in answer if positions[i] in named] or answer
-    first = answer[0]
-    s = strength(explanation)
-    if s is None:
-        return first
-    special = explanation.special
-    shown = [i for i in answer if not special[positions[i]] and s[i] >= NOISE_FLOOR]
-    return max(shown, key=lambda i: (s[i], -i)) if shown else first  # ties: the earliest
-
-
-def default_row(comparison: Comparison) -> int:
-    """The row of side a's first item (:func:`first_item`) in a comparison (CompareWidget's and the what-if's)."""
-    item = first_item(comparison.a)
-    return next((k for k, r in enumerate(comparison.rows) if r.a == item), 0)
-
-
-def compare_meta(comparison: Comparison) -> dict[str, Any]:
-    """The alignment as the page reads it (``_compare``)."""
-    c = comparison
-    return {
-        "rows": [[-1 if r.a is None else r.a, -1 if r.b is None else r.b] for r in c.rows],
-        "changed": c.changed(),
-        "labels": list(c.labels),
-        "same_grids": [v.grid for v in c.a.views] == [v.grid for v in c.b.views],
-    }
+def check_view_traits(
+    traits: Mapping[str, Any], n_items: int, methods: Sequence[str] | None = None, layers: Sequence[int] | None = None
+) -> dict[str, Any]:
+    """Every given view setting checked (:func:`check_view`); unknown names are refused."""
+    known = view_traits()
+    unknown = set(traits) - set(known)
+    if unknown:
+        raise ValueError(f"Unknown view settings {sorted(unknown)}; use {sorted(known)}.")
+    return {k: check_view(k, v, n_items, methods, layers) for k, v in traits.items()}
 
 
 def _check_explanation(explanation: Any) -> None:

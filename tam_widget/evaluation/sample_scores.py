@@ -17,142 +17,25 @@ maps cover the object words only, so it has no Func-IoU, and its Obj-IoU is scor
 maps (min-max normalised to uint8) by the same per-word code, merge rule included.
 """
 
+# Imported "as" themselves: names this module held before sample_context.py, which the runner, the
+# report, the CLI and the tests still import from here.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from ..explainer import explain, model_inputs
-from ..explanation import Explanation
-from ..runtime.scoring import make_scorer
-from .answer_words import AnswerWords, answer_words
-from .datasets.base import Sample
+from ..explainer import explain
 from .eval_methods import EvalMethod
-from .faithfulness import faithfulness
-from .plausibility import SampleScores, evaluate_sample
-from .point_game import baseline_point_map, hit
+from .sample_context import Context as Context
+from .sample_context import Settings as Settings
+from .sample_context import context as context
+from .sample_context import dataset_tagger as dataset_tagger
+from .sample_context import plausibility
+from .sample_metrics import faithfulness_metrics, lists, pointing
 from .word_scores import object_scores
-from .words import OTHER_LABEL, Tagger, default_tagger
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How samples are explained and scored (recorded in ``run.json``; a resumed run must match)."""
-
-    max_new_tokens: int = 256  # the reference's generation length
-    steps: int = 64  # faithfulness rates i/steps; 0 skips faithfulness
-    eagle: Mapping[str, Any] = field(default_factory=dict)  # EAGLE's options (division, variant, ...)
-    batch_size: int | None = None  # images per forward when scoring (None: from free memory)
-    prompt: str | None = None  # asked of every sample instead of the dataset's own prompt
-
-
-@dataclass
-class Context:
-    """What every method of one sample shares: the pass, the answer's words, the masks."""
-
-    model: Any
-    processor: Any
-    sample: Sample
-    image: np.ndarray
-    mask: np.ndarray | None
-    exp: Explanation
-    words: AnswerWords
-    scores: SampleScores  # the word analysis (from TAM's own maps; the words do not depend on the map)
-    object_words: list[tuple[str, int, int]]  # (word, label, first token index) with mask pixels
-    score_all: Callable[[np.ndarray], np.ndarray] | None  # every answer token's probability; None: no faithfulness
-    settings: Settings
-    tagger: Tagger
-
-    @property
-    def answer_ids(self) -> list[int]:
-        """The answer's token ids (what EAGLE teacher-forces)."""
-        return self.exp.token_ids[self.exp.answer_start :]
-
-
-def dataset_tagger(tags: Mapping[str, str]) -> Tagger:
-    """The default tagger, with the dataset's fixed tags first (exact word, then lower-case)."""
-    base = default_tagger()
-    return lambda word: tags.get(word) or tags.get(word.lower()) or base(word)
-
-
-def context(model: Any, processor: Any, sample: Sample, settings: Settings, tagger: Tagger) -> Context:
-    """Explain ``sample`` once (greedy, ``settings.max_new_tokens``) and analyse its answer's words."""
-    image = sample.image()
-    if settings.prompt is not None:
-        sample = replace(sample, prompt=settings.prompt)
-    exp = explain(model, processor, image, sample.prompt, max_new_tokens=settings.max_new_tokens, progress=False)
-    words = answer_words(processor.tokenizer, exp.token_ids[exp.answer_start :])
-    mask = sample.mask()
-    scores = _plausibility(exp, words, sample, mask, tagger, True, True)
-    objects: list[tuple[str, int, int]] = []
-    if not scores.early_return and scores.words_label is not None and mask is not None:
-        for word, group, label in zip(scores.words, scores.tokens_idx, scores.words_label, strict=True):
-            if label > 0 and bool((mask == label).any()):
-                objects.append((word, label, group[0]))
-    score_all = None
-    if settings.steps:
-        inputs = model_inputs(model, processor, image, sample.prompt)
-        positions = list(range(exp.answer_start, len(exp.token_ids)))
-        batch = settings.batch_size
-        score_all = make_scorer(model, processor, image, inputs, exp.token_ids, positions, batch_size=batch)
-    return Context(model, processor, sample, image, mask, exp, words, scores, objects, score_all, settings, tagger)
-
-
-def _eval_grids(exp: Explanation, eci: bool, filter: bool) -> np.ndarray:
-    """``(N, h, w)`` uint8: the maps ``eval.py`` evaluates (item 0 stands in for answer token 0, its
-    quirk), on the first view's grid."""
-    tam = exp.tam
-    items = tam.eval_items
-    return tam.maps(1.0, eci=eci, filter=filter).u8[items].cpu().numpy().reshape(len(items), *exp.views[0].grid)
-
-
-def _plausibility(
-    exp: Explanation,
-    words: AnswerWords,
-    sample: Sample,
-    mask: np.ndarray | None,
-    tagger: Tagger,
-    eci: bool,
-    filter: bool,
-) -> SampleScores:
-    u8 = _eval_grids(exp, eci, filter)
-    return evaluate_sample(
-        list(u8), words.tokens, words.decodes, words.output_text, sample.captions, mask, sample.category, tagger
-    )
-
-
-def _column(score: Callable[[np.ndarray], np.ndarray], t: int) -> Callable[[np.ndarray], np.ndarray]:
-    """Answer token ``t``'s probability alone (one teacher-forced pass reads every token at once)."""
-    return lambda images: np.asarray(score(images))[:, t : t + 1]
-
-
-def _upsample(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A grid map resized bilinearly to ``shape`` (the faithfulness ranking's pixels)."""
-    from .localisation import upsample
-
-    return upsample(grid, shape)
-
-
-def _faithful(ctx: Context, score: Callable[[np.ndarray], np.ndarray], heat: np.ndarray) -> tuple[float, float]:
-    f = faithfulness(score, ctx.image, heat, steps=ctx.settings.steps)
-    return f.insertion_auc, f.deletion_auc
-
-
-def _pointing(ctx: Context, heat: np.ndarray, label: int, resize: bool) -> int:
-    """1 when the map's maximum falls on the word's object (EAGLE's point game by mask)."""
-    assert ctx.mask is not None
-    region = (ctx.mask == label).astype(np.float64)
-    saliency = baseline_point_map(heat, ctx.mask.shape) if resize else heat
-    return 0 if saliency is None else hit(saliency, region)
-
-
-def _lists(scores: SampleScores) -> dict[str, Any]:
-    names = ("obj_iou", "func_iou", "rouge_l", "meteor", "precision", "recall")
-    return {name: list(getattr(scores, name)) for name in names}
+from .words import OTHER_LABEL
 
 
 def white_box(ctx: Context, method: EvalMethod) -> dict[str, Any]:
@@ -160,35 +43,13 @@ def white_box(ctx: Context, method: EvalMethod) -> dict[str, Any]:
     exp = ctx.exp
     scores = ctx.scores if (method.eci, method.filter) == (True, True) else None
     if scores is None:
-        scores = _plausibility(exp, ctx.words, ctx.sample, ctx.mask, ctx.tagger, method.eci, method.filter)
+        scores = plausibility(exp, ctx.words, ctx.sample, ctx.mask, ctx.tagger, method.eci, method.filter)
     # the answer tokens' own maps (not eval.py's list, whose first entry is a prompt token's: its quirk)
     answer = exp.tam.maps(1.0, eci=method.eci, filter=method.filter).image[exp.n_prompt :].float().cpu()
     grids = answer.numpy().reshape(len(answer), *exp.views[0].grid)
-    metrics = _lists(scores) | {"pointing": [_pointing(ctx, grids[t], label, True) for _, label, t in ctx.object_words]}
-    metrics |= _faithfulness(ctx, [grids[t] for _, _, t in ctx.object_words], answer.mean(dim=0), True)
+    metrics = lists(scores) | {"pointing": [pointing(ctx, grids[t], label, True) for _, label, t in ctx.object_words]}
+    metrics |= faithfulness_metrics(ctx, [grids[t] for _, _, t in ctx.object_words], answer.mean(dim=0), True)
     return metrics
-
-
-def _faithfulness(ctx: Context, word_maps: Sequence[np.ndarray], answer_map: Any, grids: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "insertion_auc": None,
-        "deletion_auc": None,
-        "word_insertion_auc": [],
-        "word_deletion_auc": [],
-    }
-    if ctx.settings.steps == 0:
-        return out
-    shape = ctx.image.shape[:2]
-    answer = np.asarray(answer_map.float().cpu().numpy() if hasattr(answer_map, "cpu") else answer_map)
-    if grids:
-        answer = _upsample(answer.reshape(ctx.exp.views[0].grid), shape)
-    assert ctx.score_all is not None
-    out["insertion_auc"], out["deletion_auc"] = _faithful(ctx, ctx.score_all, answer)
-    for (_, _, t), heat in zip(ctx.object_words, word_maps, strict=True):
-        ins, dele = _faithful(ctx, _column(ctx.score_all, t), _upsample(heat, shape) if grids else heat)
-        out["word_insertion_auc"].append(ins)
-        out["word_deletion_auc"].append(dele)
-    return out
 
 
 def _eagle_map(ctx: Context, tokens: list[int] | None) -> np.ndarray:
@@ -217,15 +78,15 @@ def _u8(heat: np.ndarray) -> np.ndarray:
 def eagle(ctx: Context) -> dict[str, Any]:
     """EAGLE's metrics: word-level searches for the object words, one search for the answer."""
     heats = [_eagle_map(ctx, [t]) for _, _, t in ctx.object_words]
-    metrics: dict[str, Any] = _lists(ctx.scores) | {"obj_iou": [], "func_iou": [], "precision": [], "recall": []}
+    metrics: dict[str, Any] = lists(ctx.scores) | {"obj_iou": [], "func_iou": [], "precision": [], "recall": []}
     if heats:
         metrics |= _eagle_objects(ctx, heats)
     metrics["pointing"] = [
-        _pointing(ctx, h, label, ctx.mask is not None and h.shape != ctx.mask.shape)
+        pointing(ctx, h, label, ctx.mask is not None and h.shape != ctx.mask.shape)
         for h, (_, label, _) in zip(heats, ctx.object_words, strict=True)
     ]
     answer = _eagle_map(ctx, None) if ctx.settings.steps else np.zeros(1)
-    metrics |= _faithfulness(ctx, heats, answer, False)
+    metrics |= faithfulness_metrics(ctx, heats, answer, False)
     return metrics
 
 

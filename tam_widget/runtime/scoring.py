@@ -25,6 +25,8 @@ is the family's :class:`PixelFormat` (:data:`PIXEL_FORMATS`); Qwen2-VL, Qwen2.5-
 flatten each image's patches and stack them, with one ``image_grid_thw`` row per image.
 """
 
+# Imported "as" themselves: names this module held before it was split, which the diagnosis and the tests
+# still import from here.
 from __future__ import annotations
 
 import inspect
@@ -33,184 +35,20 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from .. import params
 from ..families import Family, family_for
+from .batch_scorer import BatchScorer as BatchScorer
+from .batch_size import CPU_DEFAULT_BATCH as CPU_DEFAULT_BATCH
+from .batch_size import auto_batch_size as auto_batch_size
+from .batch_size import bytes_per_image as bytes_per_image
 from .capture import lm_head
-from .passes import eval_mode, model_lock, to_device
-
-
-class PixelFormat:
-    """How one family's processor makes pixel values, and how a batch of them enters one forward."""
-
-    keys: tuple[str, ...] = ()  # the forward inputs it builds (replacing the processor's own)
-
-    def process(self, processor: Any, images: Sequence[np.ndarray], **options: Any) -> tuple[torch.Tensor, Any]:
-        """``(pixels, meta)``: ``(B, ...)`` float32 pixel values per image, and what is shared (a grid)."""
-        raise NotImplementedError
-
-    def forward_inputs(self, pixels: torch.Tensor, meta: Any) -> dict[str, torch.Tensor]:
-        """The forward inputs of ``B`` images' ``(B, ...)`` pixel values."""
-        raise NotImplementedError
-
-
-class QwenPixels(PixelFormat):
-    """Qwen2-VL / 2.5-VL / 3-VL: ``(patches, C*t*p*p)`` per image, stacked; one ``image_grid_thw`` row each."""
-
-    keys = ("pixel_values", "image_grid_thw")
-
-    def process(self, processor: Any, images: Sequence[np.ndarray], **options: Any) -> tuple[torch.Tensor, Any]:
-        """The image processor on the images (as PIL, like ``explain``), patches regrouped per image."""
-        maker = getattr(processor, "image_processor", None) or processor
-        out = maker(images=[Image.fromarray(a) for a in images], return_tensors="pt", **options)
-        pixels, grid = torch.as_tensor(out["pixel_values"]).float(), torch.as_tensor(out["image_grid_thw"])
-        grid = grid.reshape(-1, 3)
-        if bool((grid != grid[:1]).any()):
-            raise ValueError(f"The masked images were resized to different grids {grid.tolist()}; keep one size.")
-        return pixels.reshape(len(images), -1, pixels.shape[-1]), grid[:1]
-
-    def forward_inputs(self, pixels: torch.Tensor, meta: Any) -> dict[str, torch.Tensor]:
-        """``pixel_values`` of all the images' patches, and the grid repeated once per image."""
-        return {"pixel_values": pixels.reshape(-1, pixels.shape[-1]), "image_grid_thw": meta.expand(len(pixels), 3)}
-
-
-PIXEL_FORMATS: dict[str, PixelFormat] = {"Qwen2-VL": QwenPixels(), "Qwen3-VL": QwenPixels()}
-
-
-def pixel_format(family: Family) -> PixelFormat:
-    """The family's :class:`PixelFormat`, or a NotImplementedError naming the family."""
-    fmt = PIXEL_FORMATS.get(family.name)
-    if fmt is None:
-        raise NotImplementedError(
-            f"Batched scoring of masked images is not implemented for the {family.name} family (implemented: "
-            f"{', '.join(PIXEL_FORMATS)}). Add a PixelFormat for it to tam_widget.runtime.scoring.PIXEL_FORMATS."
-        )
-    return fmt
-
-
-class BatchScorer:
-    """``scorer(images)``: ``(B, H, W, 3)`` uint8 masked images -> ``(B, T)`` float32 probabilities.
-
-    Requests above ``batch_size`` images are split into several forwards. ``images_scored`` and
-    ``forward_calls`` count the work, ``processed`` the images that went through the processor
-    (the others were masked in the model's input space); ``input_space`` says whether that path
-    is on for this image. Scoring holds the model's lock and runs it in eval mode, as a pass does.
-    """
-
-    def __init__(self, model: Any, processor: Any, image: np.ndarray, fmt: PixelFormat, seq: dict[str, Any]) -> None:
-        self.model, self.processor, self.image, self.fmt = model, processor, image.copy(), fmt
-        self.batch_size = 1
-        self.images_scored = self.forward_calls = self.processed = 0
-        self.input_space = False
-        self._seq = seq  # ids (1, L), rows (T,), targets (T,), extras, dtype: on the model's device
-        self._device: torch.device = seq["ids"].device
-        pixels, self._meta = fmt.process(processor, [image])
-        self._one = pixels.shape[1:]
-        self._image_px = pixels[0].to(self._device).reshape(-1)
-        self._black_px = fmt.process(processor, [np.zeros_like(image)])[0][0].to(self._device).reshape(-1)
-        self._flat = self.image.reshape(-1)
-        self._index: torch.Tensor | None = None  # pixel-value element -> flat (H, W, 3) index, when exact
-
-    @property
-    def n_tokens(self) -> int:
-        """``T``: how many tokens each image is scored on."""
-        return int(self._seq["targets"].numel())
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        """The explained tokens' probabilities for each masked image (one forward per ``batch_size`` images)."""
-        x = self._check(images)
-        out = np.zeros((len(x), self.n_tokens), dtype=np.float32)
-        with model_lock(self.model), eval_mode(self.model), torch.inference_mode():
-            for start in range(0, len(x), self.batch_size):
-                chunk = x[start : start + self.batch_size]
-                out[start : start + len(chunk)] = self._forward(self.pixel_values(chunk)).numpy()
-                self.images_scored += len(chunk)
-                self.forward_calls += 1
-        return out
-
-    def pixel_values(self, images: np.ndarray) -> torch.Tensor:
-        """``(B, ...)`` float32 pixel values of the images, on the model's device (input space where exact)."""
-        x = self._check(images)
-        if self._index is None:
-            return self._processed(x)
-        flat = x.reshape(len(x), -1)
-        kept = flat == self._flat
-        fits = (kept | (flat == 0)).all(axis=1)  # every channel the image's or black
-        chosen = torch.from_numpy(kept).to(self._device)[:, self._index]
-        out = torch.where(chosen, self._image_px, self._black_px).reshape(len(x), *self._one)
-        if not fits.all():
-            out[torch.from_numpy(~fits).to(self._device)] = self._processed(x[~fits])
-        return out
-
-    def find_input_space(self) -> bool:
-        """Mask in the model's input space from now on if the processor is per pixel channel for this
-        image: :func:`element_index` finds the layout, and a masked probe must match bit for bit."""
-        index = element_index(self.fmt, self.processor, self.image.shape)
-        self._index = None
-        if index is not None and index.numel() == self._image_px.numel():
-            self._index = index.to(self._device)
-            keep = np.random.default_rng(0).random((2, *self.image.shape)) < 0.5
-            probe = np.where(keep, self.image, 0).astype(np.uint8)
-            probe[1] = 0
-            exact = torch.equal(self.pixel_values(probe), self._processed(probe))
-            self.processed -= len(probe)
-            self._index = self._index if exact else None
-        self.input_space = self._index is not None
-        return self.input_space
-
-    def _processed(self, x: np.ndarray) -> torch.Tensor:
-        pixels, meta = self.fmt.process(self.processor, list(x))
-        if pixels.shape[1:] != self._one or not torch.equal(torch.as_tensor(meta), torch.as_tensor(self._meta)):
-            raise ValueError("A scored image gave other pixel-value shapes than the image: keep the image's size.")
-        self.processed += len(x)
-        return pixels.to(self._device)
-
-    def _forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        b, s = len(pixels), self._seq
-        ids = s["ids"].expand(b, -1)
-        logits = self.model(
-            input_ids=ids,
-            attention_mask=torch.ones_like(ids),
-            logits_to_keep=s["rows"],
-            use_cache=False,
-            **{k: v.expand(b, *v.shape[1:]) for k, v in s["extras"].items()},
-            **self.fmt.forward_inputs(pixels.to(s["dtype"]), self._meta),
-        ).logits
-        if tuple(logits.shape[:2]) != (b, self.n_tokens):
-            raise RuntimeError(f"The model returned logits of shape {tuple(logits.shape)}: it ignored logits_to_keep.")
-        probs = torch.softmax(logits, dim=-1)  # in the model's dtype, as the reference
-        return probs.gather(-1, s["targets"].expand(b, -1)[..., None])[..., 0].float().cpu()
-
-    def _check(self, images: Any) -> np.ndarray:
-        if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.shape[1:] != self.image.shape:
-            got = f"shape {images.shape} {images.dtype}" if isinstance(images, np.ndarray) else type(images).__name__
-            raise ValueError(
-                f"images must be a (B, {', '.join(map(str, self.image.shape))}) uint8 array of masked copies of the "
-                f"image, got {got}. Stack single images with np.stack(...)."
-            )
-        return images
-
-
-def element_index(fmt: PixelFormat, processor: Any, shape: tuple[int, ...]) -> torch.Tensor | None:
-    """For each pixel-value element of an image of ``shape``, the flat ``(H, W, 3)`` index it comes from.
-
-    Found by processing images that hold the index's bytes, rescale and normalise off (one call
-    per byte). ``None`` when an element is not one pixel channel (a resize, a channel mix) or the
-    processor refuses the options."""
-    n = int(np.prod(shape))
-    idx = np.arange(n, dtype=np.int64)
-    total = torch.zeros(0, dtype=torch.long)
-    for k in range(max(1, (max(n - 1, 1).bit_length() + 7) // 8)):
-        digit = ((idx >> (8 * k)) & 255).astype(np.uint8).reshape(shape)
-        try:
-            got = fmt.process(processor, [digit], do_rescale=False, do_normalize=False)[0][0].double()
-        except (TypeError, ValueError):
-            return None
-        if not torch.equal(got, got.round()) or bool(((got < 0) | (got > 255)).any()):
-            return None
-        total = (got.long() << (8 * k)) + (total if k else 0)
-    return total.reshape(-1) if bool((total < n).all()) else None
+from .passes import to_device
+from .pixel_formats import PIXEL_FORMATS as PIXEL_FORMATS
+from .pixel_formats import PixelFormat as PixelFormat
+from .pixel_formats import QwenPixels as QwenPixels
+from .pixel_formats import element_index as element_index
+from .pixel_formats import pixel_format as pixel_format
 
 
 def make_scorer(
@@ -310,35 +148,3 @@ def _ints(name: str, value: Any) -> torch.Tensor:
     if out is None or out.is_floating_point() or out.is_complex() or out.dtype == torch.bool:
         raise TypeError(f"{name} must be a sequence of integer token positions or ids, got {value!r:.80}.")
     return out.reshape(-1).long()
-
-
-CPU_DEFAULT_BATCH = 8  # images per forward on the CPU when psutil cannot say how much memory is free
-
-
-def auto_batch_size(model: Any, seq_len: int, pixel_shape: Sequence[int], n_tokens: int) -> int:
-    """Images per forward from free memory: on CUDA half of ``torch.cuda.mem_get_info``'s free bytes over
-    :func:`bytes_per_image` (at most 128); on the CPU a quarter of psutil's available memory (at most
-    32), or :data:`CPU_DEFAULT_BATCH` without psutil."""
-    weight: torch.Tensor = lm_head(model).weight  # type: ignore[assignment]
-    per = bytes_per_image(model.config, seq_len, pixel_shape, n_tokens, weight.element_size())
-    if weight.device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(weight.device)
-        return int(max(1, min(128, free // 2 // per)))
-    try:
-        import psutil  # type: ignore[import-untyped]
-    except ImportError:
-        return CPU_DEFAULT_BATCH
-    return int(max(1, min(32, psutil.virtual_memory().available // 4 // per)))
-
-
-def bytes_per_image(config: Any, seq_len: int, pixel_shape: Sequence[int], n_tokens: int, itemsize: int) -> int:
-    """A rough bound on one image's share of a scoring forward (no gradients, so one layer's activations
-    at a time): a decoder layer's activations and attention scores, a vision layer's over the image's
-    patches (``pixel_shape[0]``), the pixel values, the kept logits and their softmax; doubled."""
-    text, vision = getattr(config, "text_config", None) or config, getattr(config, "vision_config", None)
-    h, vocab = int(getattr(text, "hidden_size", 1024)), int(getattr(text, "vocab_size", 32000))
-    inter, heads = int(getattr(text, "intermediate_size", 4 * h)), int(getattr(text, "num_attention_heads", 16))
-    width = int(getattr(vision, "embed_dim", None) or getattr(vision, "hidden_size", None) or 1024)
-    v_heads, patches = int(getattr(vision, "num_heads", 16)), int(pixel_shape[0])
-    elements = seq_len * (4 * h + 3 * inter) + heads * seq_len**2 + patches * 10 * width + v_heads * patches**2
-    return int(2 * ((elements + 2 * n_tokens * vocab) * itemsize + 8 * int(np.prod(pixel_shape))))

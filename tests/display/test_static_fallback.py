@@ -27,7 +27,7 @@ from PIL import Image
 
 from tam_widget import Explanation
 from tam_widget.cli.demo import demo_explanation
-from tam_widget.display import colormaps, snapshot
+from tam_widget.display import colormaps, snapshot, view_picture
 from tam_widget.display.widget import TAMWidget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +64,8 @@ def test_the_bundle_keeps_the_live_view_and_adds_a_png_of_the_current_view(exp: 
     data = bundle(TAMWidget(exp))
     assert WIDGET_VIEW in data and "text/plain" in data  # anywidget's own entries stay
     png = decode(data)
-    side = snapshot.PANEL_H  # the demo's one square image, scaled to a panel's height
-    assert png.shape == (snapshot.TITLE_H + side + snapshot.PAD, side + 2 * snapshot.PAD, 3)
+    side = view_picture.PANEL_H  # the demo's one square image, scaled to a panel's height
+    assert png.shape == (view_picture.TITLE_H + side + view_picture.PAD, side + 2 * view_picture.PAD, 3)
     assert json.loads(json.dumps(data)) == data  # plain JSON, as nbformat stores it
 
 
@@ -73,8 +73,10 @@ def test_where_the_map_is_low_the_image_keeps_its_colours(exp: Explanation) -> N
     w = TAMWidget(exp, smooth=False, opacity=1.0)  # blocky: every pixel of a cell has the cell's value
     png = decode(bundle(w))
     m = exp.view_maps(w.selected)[0]
-    side, cell = snapshot.PANEL_H, snapshot.PANEL_H / m.shape[0]
-    panel = png[snapshot.TITLE_H : snapshot.TITLE_H + side, snapshot.PAD : snapshot.PAD + side].astype(int)
+    side, cell = view_picture.PANEL_H, view_picture.PANEL_H / m.shape[0]
+    panel = png[view_picture.TITLE_H : view_picture.TITLE_H + side, view_picture.PAD : view_picture.PAD + side].astype(
+        int
+    )
     image = np.asarray(Image.fromarray(exp.images[0]).resize((side, side), Image.Resampling.BILINEAR)).astype(int)
     low, high = np.argwhere(m < 1 / 255), np.argwhere(np.floor(255 * m) >= 128)  # alpha 0; alpha 1
     assert len(low) and len(high)
@@ -98,7 +100,7 @@ def test_the_picture_follows_the_widget_settings(exp: Explanation) -> None:
     w.opacity = 0.0  # no map at all: the image alone under the title
     clear = decode(bundle(w))
     w.selected = exp.n_prompt + 4 if w.selected != exp.n_prompt + 4 else exp.n_prompt + 1
-    assert np.array_equal(clear[snapshot.TITLE_H :], decode(bundle(w))[snapshot.TITLE_H :])
+    assert np.array_equal(clear[view_picture.TITLE_H :], decode(bundle(w))[view_picture.TITLE_H :])
 
 
 def test_the_html_fallback_is_the_picture_and_the_escaped_answer_without_script(exp: Explanation) -> None:

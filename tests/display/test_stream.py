@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,15 @@ def test_only_big_streamable_arrays_stream_and_only_when_asked_or_large() -> Non
     assert streamed(a, 10, True, may) == {("tam", "A"), ("tam", "layer_A"), ("eagle", "small")}  # True: any size
     assert streamed(a, 10, True, {"tam": TAM.streamable}) == {("tam", "A"), ("tam", "layer_A")}  # what may stream
     assert streamed(a, stream.STREAM_BYTES + 1, False, may) == set()
+
+
+def test_the_pages_block_size_is_the_documented_one_and_the_kernel_answers_it() -> None:
+    ts = (Path(__file__).parents[2] / "js" / "src" / "stream.ts").read_text()
+    found = re.search(r"export const BLOCK_BYTES = (\d+) << (\d+);", ts)
+    assert found, "no BLOCK_BYTES = a << b in js/src/stream.ts"
+    page = int(found[1]) << int(found[2])
+    assert page == stream.BLOCK_BYTES
+    assert stream.BLOCK_BYTES <= stream.MAX_BLOCK_BYTES  # a block the page asks for is never refused
 
 
 def test_the_rows_answered_are_the_arrays_rows_little_endian() -> None:
