@@ -38,7 +38,8 @@ function writes(root: Node, fn: () => void): Set<Node> {
 describe("token updates touch only what changed", () => {
   const items: ItemMeta[] = Array.from({ length: 12 }, (_, i) => ({ text: `t${i}`, position: i, word: i, prompt: i < 2 }));
   const view = () => {
-    const v = new TokenView(items, { select() {}, hover() {} });
+    let now = 0; // each update a lone one, a second after the last (a drag's throttle: drag.test.ts)
+    const v = new TokenView(items, { select() {}, hover() {} }, undefined, null, () => (now += 1000));
     v.render(false);
     return { v, nodes: [...v.el.querySelectorAll<HTMLElement>('[data-role="token"]')] };
   };

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from browser import Guard
+from display.test_browser_layers import layered  # noqa: F401 (fixture)
 from PIL import Image
 from test_browser_page import browser, demo_exp  # noqa: F401 (fixtures)
 
@@ -112,3 +113,43 @@ def test_a_highlighted_token_is_drawn_in_its_shade(browser: Any, demo_exp: Expla
     for page, guard in ((lit, g1), (inline, g2)):
         guard.check()
         page.context.close()
+
+
+# a drag of a slider (data-role `role`): `steps` input events at once (one task: well within a throttle
+# interval) alternating between two values, then the last value
+DRAG = """([role, values, last]) => { const slider = document.querySelector(`[data-role="${role}"]`);
+  for (const v of [...values, last]) {
+    slider.value = String(v);
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  } }"""
+# the shade is back in the highlights (or never left them): no token but the top few shaded inline
+SETTLED = """() => [...document.querySelectorAll('[data-role="token"]')].every((t) =>
+  t.classList.contains('is-top') || t.style.backgroundColor === '')"""
+
+
+def test_a_drag_ends_with_the_shades_of_a_fresh_selection(browser: Any, layered: Explanation, tmp_path: Path) -> None:  # noqa: F811
+    """While a slider drags (the layer slider: each layer shows other relevance), the text's shade waits
+    and is painted inline (tokens.ts, drag.ts); once the drag settles, the page shows the shades a fresh
+    selection shows at the final value, in the highlights again."""
+    last = layered.n_prompt + layered.n_answer - 1
+    path = layered.save_html(tmp_path / "p.html", selected=last, group_words=False)
+    (page, guard), (other, _) = open_pair(browser, path)
+    other.context.close()
+    page.mouse.move(0, 0)
+    by_layer = []
+    for layer in range(layered.tam.n_layers):  # each layer's shades, each a fresh selection
+        page.evaluate(DRAG, ["layer", [], layer])
+        page.wait_for_function(SETTLED, timeout=5_000)
+        page.locator(f'[data-role="token"][data-index="{last - 1}"]').first.click()
+        page.locator(f'[data-role="token"][data-index="{last}"]').first.click()
+        by_layer.append(shades(page))
+    first, final = 0, 2
+    assert [r[1] for r in by_layer[first]["rows"]] != [r[1] for r in by_layer[final]["rows"]]  # what a drag changes
+    page.evaluate(DRAG, ["layer", [first, 3] * 4 + [first], final])
+    mid = shades(page)
+    assert any(how == "i" and not top for _, level, how, top in mid["rows"])  # inline while it drags
+    assert [r[1] for r in mid["rows"]] == [r[1] for r in by_layer[first]["rows"]]  # throttled: the last step waits
+    page.wait_for_function(SETTLED, timeout=5_000)
+    assert shades(page) == by_layer[final]  # the trailing paint: the final value's, as a fresh selection, highlights
+    guard.check()
+    page.context.close()

@@ -7,30 +7,23 @@
  * A method with a reliance on the image per token (EAGLE) tints the tokens it explained instead
  * (reliance.ts) wherever no relevance is shown.
  *
- * Where the browser has the CSS Custom Highlight API the shade is painted by one highlight per alpha
- * level (::highlight(tam-shade-N) in widget.css, shared by every token view in the document): a
- * switch or a slider step moves ranges between highlights and changes no span's style, so nothing
- * is restyled (an inline background per span cost ~5-10 µs each, ~19 ms at 2,048 tokens). Elsewhere
- * (jsdom, older browsers) the shade is the span's inline background, as before.
+ * The shade is painted by shades.ts (CSS highlights where the browser has them, else inline
+ * backgrounds); while a slider drags, the text's shade follows at most every ~100 ms and once when
+ * the drag settles (drag.ts), inline meanwhile: a switch paints at once.
  */
 
 import type { ItemMeta } from "../codec";
-import { displayText, h, isWhitespace } from "./dom";
+import { h } from "./dom";
+import { DragThrottle } from "./drag";
 import { relianceColour, unitReliance } from "./reliance";
+import { keyTarget, tokenLines, type TokenUnit, tokenUnits, UnitMarks, unitRelevance, unitSpan } from "./token-units";
+import { documentShades, type RangeSet, ShadePainter, shadeLevel } from "./shades";
+
+export { MAX_ALPHA, type RangeSet, relevanceColour, SHADE_HIGHLIGHT } from "./shades";
 
 /** How many of the most relevant earlier tokens are emphasised, and the least value that counts as relevant at all. */
 export const TOP_RELEVANT = 3;
 export const MIN_TOP = 0.1;
-
-/** The relevance shade: one hue (amber, legible under dark and light text), at most this opaque. */
-const RELEVANCE_RGB = "245, 158, 11";
-export const MAX_ALPHA = 0.4;
-
-/** A relevance value in [0, 1] as the token's background colour: alpha = MAX_ALPHA x value, two decimals. */
-export function relevanceColour(value: number): string {
-  const alpha = Math.round(100 * MAX_ALPHA * Math.min(1, Math.max(0, value))) / 100;
-  return `rgba(${RELEVANCE_RGB}, ${alpha})`;
-}
 
 /** The units' indices holding the k largest values of at least MIN_TOP, largest first (ties: the earlier unit). One pass, no sort. */
 export function topUnits(values: ArrayLike<number>, k: number): number[] {
@@ -45,99 +38,13 @@ export function topUnits(values: ArrayLike<number>, k: number): number[] {
   return top;
 }
 
-/** The relevance shade of each of the 41 alpha levels relevanceColour() takes (alpha = level / 100). */
-const LEVELS = Math.round(100 * MAX_ALPHA);
-const SHADES = Array.from({ length: LEVELS + 1 }, (_, level) => `rgba(${RELEVANCE_RGB}, ${level / 100})`);
-
-/** The highlight of alpha level N (1..LEVELS; level 0 is no shade) is named SHADE_HIGHLIGHT + N; widget.css colours it SHADES[N]. */
-export const SHADE_HIGHLIGHT = "tam-shade-";
-
-/** A set of ranges the browser paints alike (a Highlight; a plain Set stands in for one in tests). */
-export interface RangeSet {
-  add(range: AbstractRange): unknown;
-  delete(range: AbstractRange): boolean;
-}
-
-/** The document's shade highlights, index = level (index 0 unused), registered once and shared by every view; null without the API. */
-export function documentShades(): RangeSet[] | null {
-  const registry = typeof CSS !== "undefined" ? CSS.highlights : undefined;
-  if (!registry || typeof Highlight === "undefined") return null;
-  return SHADES.map((_, level) => {
-    const name = SHADE_HIGHLIGHT + level;
-    let set = registry.get(name);
-    if (!set) registry.set(name, (set = new Highlight()));
-    return set;
-  });
-}
-
-/** A range over a span's contents: static (the browser keeps no live range per token up to date), live where StaticRange is missing. */
-function rangeOver(node: HTMLElement): AbstractRange {
-  const bounds = { startContainer: node, startOffset: 0, endContainer: node, endOffset: node.childNodes.length };
-  if (typeof StaticRange !== "undefined") return new StaticRange(bounds);
-  const range = document.createRange();
-  range.selectNodeContents(node);
-  return range;
-}
-
 /** The look of a unit with neither relevance nor tint (paint's numeric key for level -1, rank 0). */
 const BLANK = -4;
-
-/** relevanceColour's alpha level (its alpha x 100) for a value. */
-function shadeLevel(value: number): number {
-  return Math.round(100 * MAX_ALPHA * Math.min(1, Math.max(0, value)));
-}
-
-/** A unit's relevance: its largest item value among the first nText; -1 when none of its items has one. */
-function unitRelevance(u: TokenUnit, text: Float32Array, nText: number): number {
-  let best = -1;
-  for (const i of u.items) if (i < nText && text[i] > best) best = text[i];
-  return best;
-}
-
-/** One clickable unit: a token, or a word of consecutive tokens sharing items[].word. */
-interface TokenUnit {
-  first: number; // item selected by this unit
-  items: number[];
-  text: string;
-  prompt: boolean;
-  gap: boolean; // a space before it (words the prompt separated by skipped whitespace tokens)
-  whitespace: boolean; // every item in it is whitespace only
-  special: boolean; // every item in it is a special token
-}
-
-function tokenUnits(items: ItemMeta[], group: boolean): TokenUnit[] {
-  const units: TokenUnit[] = [];
-  items.forEach((it, i) => {
-    const last = units[units.length - 1];
-    const prev = items[i - 1];
-    const whitespace = it.whitespace ?? isWhitespace(it.text);
-    const special = Boolean(it.special);
-    if (group && last && prev && prev.word === it.word && prev.prompt === it.prompt) {
-      last.items.push(i);
-      last.text += it.text;
-      last.whitespace &&= whitespace;
-      last.special &&= special;
-    } else {
-      units.push({ first: i, items: [i], text: it.text, prompt: it.prompt, gap: Boolean(it.gap), whitespace, special });
-    }
-  });
-  return units;
-}
-
-/** What a unit is, for its class and tooltip: an answer's special token is its end of turn. */
-function unitKind(u: TokenUnit): { cls: string; note: string } {
-  if (u.special && !u.prompt) return { cls: " is-special is-end-of-turn", note: " · end of turn" };
-  if (u.special) return { cls: " is-special", note: " · special token" };
-  if (u.whitespace) return { cls: " is-whitespace", note: " · whitespace" };
-  return { cls: "", note: "" };
-}
 
 interface TokenCallbacks {
   select(item: number): void;
   hover(item: number | null): void;
 }
-
-const NEXT: Record<string, number> = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
 
 export class TokenView {
   readonly el: HTMLElement;
@@ -147,10 +54,10 @@ export class TokenView {
   private looks: (number | string)[] = []; // what each unit is painted with (a number when untinted), to skip unchanged ones
   private values = new Float64Array(0); // each unit's relevance at the last update (reused)
   private reach = 0; // units [0, reach) may hold relevance: those with an item below the last nText
-  private levels = new Int8Array(0); // each unit's shade level as shown (-1: no relevance)
-  private lit = new Int8Array(0); // the shade highlight holding each unit's range (0: none)
-  private ranges: AbstractRange[] = []; // each unit's range in the shade highlights (with highlights only)
-  private inline: string[] = []; // each unit's inline background as set
+  private readonly marks = new UnitMarks();
+  private readonly painter: ShadePainter;
+  private readonly drag: DragThrottle;
+  private painted = false; // whether the spans show an update yet (the first one after a rebuild paints at once)
   private selectedUnit = -1;
   private shownUnit = -1;
 
@@ -158,8 +65,11 @@ export class TokenView {
     private readonly items: ItemMeta[],
     private readonly on: TokenCallbacks,
     private readonly noSignal: (item: number) => boolean = () => false,
-    private readonly shades: RangeSet[] | null = documentShades(),
+    shades: RangeSet[] | null = documentShades(),
+    clock?: () => number,
   ) {
+    this.painter = new ShadePainter(shades);
+    this.drag = new DragThrottle({ start: () => this.inlineShade(true), settle: () => this.inlineShade(false) }, clock);
     this.el = h("div", { class: "tam-tokens", role: "tokens", attrs: { role: "listbox", "aria-label": "Tokens" } });
     this.el.addEventListener("click", this.onClick);
     this.el.addEventListener("mouseover", this.onOver);
@@ -167,49 +77,41 @@ export class TokenView {
     this.el.addEventListener("keydown", this.onKey);
   }
 
+  /** While a drag lasts, the shade inline; is-inline-shade (widget.css) draws it where the highlights do (the text's box only). */
+  private inlineShade(on: boolean): void {
+    this.painter.inline(on);
+    this.el.classList.toggle("is-inline-shade", on && this.painter.hasHighlights);
+  }
+
   /** Rebuild the token elements (on start and when word grouping changes). */
   render(group: boolean): void {
-    this.unshade();
+    this.drag.cancel();
+    this.el.classList.remove("is-inline-shade");
     this.units = tokenUnits(this.items, group);
     this.unitOf = new Int32Array(this.items.length);
     this.nodes = this.units.map((u, k) => {
       for (const i of u.items) this.unitOf[i] = k;
-      const raw = u.items.map((i) => this.items[i].text).join("");
-      const kind = unitKind(u);
-      const flat = u.items.every((i) => this.noSignal(i)); // below the noise floor: muted (signal.py)
-      return h("span", {
-        class: `tam-token${kind.cls}${flat ? " is-flat" : ""}`,
-        role: "token",
-        text: displayText(u.text, u.whitespace),
-        attrs: { "data-index": String(u.first), role: "option", tabindex: "-1", "aria-selected": "false", title: `#${u.first} ${JSON.stringify(raw)}${kind.note}${flat ? " · no visual signal" : ""}` },
-      });
+      return unitSpan(u, this.items, u.items.every((i) => this.noSignal(i))); // below the noise floor: muted (signal.py)
     });
     this.looks = this.nodes.map(() => BLANK); // as built: no shade, no tint, no rank
     this.values = new Float64Array(this.units.length);
     this.reach = 0;
-    this.levels = new Int8Array(this.units.length).fill(-1);
-    this.lit = new Int8Array(this.units.length);
-    this.ranges = this.shades ? this.nodes.map(rangeOver) : [];
-    this.inline = this.nodes.map(() => "");
+    this.marks.reset(this.nodes);
+    this.painter.reset(this.nodes);
+    this.painted = false;
     this.selectedUnit = this.shownUnit = -1;
-    const line = (prompt: boolean, label: string) => {
-      const nodes: Node[] = [];
-      this.nodes.forEach((node, k) => {
-        if (this.units[k].prompt !== prompt) return;
-        if (this.units[k].gap && nodes.length) nodes.push(document.createTextNode(" "));
-        nodes.push(node);
-      });
-      return nodes.length ? h("div", { class: "tam-line" }, [h("span", { class: "tam-line-label", text: label }), ...nodes]) : null;
-    };
-    this.el.replaceChildren(...[line(true, "Prompt"), line(false, "Answer")].filter((n): n is HTMLDivElement => n !== null));
+    this.el.replaceChildren(...tokenLines(this.units, this.nodes));
   }
 
   /**
    * Highlight the selected and shown items and colour the relevance of the shown item's earlier
    * tokens; `reliance` (per item in [0, 1], NaN: none, reliance.ts' relianceUnits) tints the rest.
+   * A new selected or shown token paints at once; an update for the same ones (a settings step)
+   * waits while a slider drags (drag.ts; `text` is copied).
    */
   update(selected: number, shown: number, text: Float32Array, nText: number, reliance: Float32Array | null = null): void {
     const sel = this.unitOf[selected] ?? -1;
+    const step = this.painted && sel === this.selectedUnit && (this.unitOf[shown] ?? -1) === this.shownUnit;
     if (sel !== this.selectedUnit) {
       this.setSelected(this.selectedUnit, false);
       this.setSelected(sel, true);
@@ -221,6 +123,14 @@ export class TokenView {
       this.nodes[shownUnit]?.classList.add("is-shown");
       this.shownUnit = shownUnit;
     }
+    this.painted = true;
+    if (!step) return this.drag.now(() => this.paintAll(text, nText, reliance));
+    const copy = text.slice(0, nText);
+    this.drag.step(() => this.paintAll(copy, nText, reliance));
+  }
+
+  /** The relevance of the shown item on every unit it reaches (or a reliance tint), written where it changed. */
+  private paintAll(text: Float32Array, nText: number, reliance: Float32Array | null): void {
     // only units holding an item below nText (now or at the last update) can change, unless a reliance tints the rest
     const next = reliance ? this.units.length : this.unitsBelow(nText);
     const reach = Math.max(this.reach, next);
@@ -245,58 +155,23 @@ export class TokenView {
     const look = tinted ? `${colour}|${rank}` : 4 * level + rank; // a number for the common case: no string per unit
     if (look === this.looks[k]) return;
     this.looks[k] = look;
-    this.shade(k, level, rank > 0, colour);
-    const node = this.nodes[k];
-    node.classList.toggle("has-relevance", value >= 0);
-    node.classList.toggle("has-reliance", tinted);
-    if (tinted) node.dataset.reliance = tint.toFixed(3);
-    else delete node.dataset.reliance;
-    node.classList.toggle("is-top", rank > 0);
-    if (rank > 0) node.dataset.rank = String(rank);
-    else delete node.dataset.rank;
-  }
-
-  /**
-   * Unit k's relevance shade (level -1: none) or its tint. Highlights paint the shade where there are
-   * any, except under the top few: a highlight repaints the text's decorations in the text colour, and
-   * their amber underline must stay amber, so they (at most TOP_RELEVANT) keep an inline background.
-   */
-  private shade(k: number, level: number, top: boolean, tint: string): void {
-    this.levels[k] = level;
-    const lit = this.shades && !top ? Math.max(0, level) : 0; // the highlight holding the unit's range (0: none)
-    if (this.shades && lit !== this.lit[k]) {
-      if (this.lit[k] > 0) this.shades[this.lit[k]].delete(this.ranges[k]);
-      if (lit > 0) this.shades[lit].add(this.ranges[k]);
-      this.lit[k] = lit;
-    }
-    this.setInline(k, level >= 0 && (!this.shades || top) ? SHADES[level] : tint);
-  }
-
-  private setInline(k: number, colour: string): void {
-    if (this.inline[k] === colour) return;
-    this.inline[k] = colour;
-    this.nodes[k].style.backgroundColor = colour;
-  }
-
-  /** Take this view's ranges out of the shared highlights (before a rebuild, and for good). */
-  private unshade(): void {
-    if (this.shades) this.lit.forEach((level, k) => level > 0 && this.shades?.[level].delete(this.ranges[k]));
-    this.lit.fill(0);
-    this.levels.fill(-1);
+    this.painter.set(k, level, rank > 0, colour);
+    this.marks.set(k, value >= 0, tinted ? tint.toFixed(3) : "", rank);
   }
 
   /** Each token's (unit's, in order) relevance shade as shown: its alpha level (alpha x 100, 0..40), -1 for none; in both paths. */
   shadeLevels(): number[] {
-    return Array.from(this.levels);
+    return this.painter.shown();
   }
 
-  /** Whether the shade is painted by CSS highlights (true) or inline backgrounds (false). */
+  /** Whether the shade is painted by CSS highlights now (true) or inline backgrounds (false: no highlights, or a drag is on). */
   get highlighted(): boolean {
-    return this.shades !== null;
+    return this.painter.highlighted;
   }
 
   dispose(): void {
-    this.unshade();
+    this.drag.cancel();
+    this.painter.clear();
     this.el.removeEventListener("click", this.onClick);
     this.el.removeEventListener("mouseover", this.onOver);
     this.el.removeEventListener("mouseleave", this.onLeave);
@@ -334,14 +209,9 @@ export class TokenView {
   private readonly onKey = (e: KeyboardEvent) => {
     if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return; // Shift+Enter runs the cell, Ctrl+S saves: the host's
     const from = Math.max(0, this.unitAt(e.target) >= 0 ? this.unitAt(e.target) : this.selectedUnit);
-    let to: number;
-    if (e.key in NEXT) to = from + NEXT[e.key];
-    else if (e.key === "Home") to = 0;
-    else if (e.key === "End") to = this.units.length - 1;
-    else if (e.key === "Enter" || e.key === " ") to = from;
-    else return;
+    const to = keyTarget(e.key, from, this.units.length);
+    if (to === null) return;
     e.preventDefault();
-    to = Math.min(this.units.length - 1, Math.max(0, to));
     this.on.hover(null); // the keyboard takes over from a pointer resting on a token
     this.on.select(this.units[to].first);
     this.nodes[to]?.focus();
