@@ -1,7 +1,9 @@
 /**
  * One rendered widget: decodes the data once (every method's), builds the views and redraws what a
- * trait change or a browser-only change (hover, video frame) affects. The `method` trait picks the
- * method on show (state/methods.ts). All maps are computed here, in the page.
+ * trait change or a browser-only change (hover, video frame) affects. A `_data` still on its way (the
+ * exported page's, pending.ts) is decoded when it comes: the tokens, pictures and controls show first.
+ * The `method` trait picks the method on show (state/methods.ts). All maps are computed here, in the
+ * page. Beside the map: details.ts; the decoder layers: layer-part.ts.
  */
 
 import { decode, type WireMeta } from "./codec";
@@ -9,18 +11,14 @@ import type { WidgetModel } from "./model";
 import { validItem } from "./state/derived";
 import { methodInfo, MethodSwitch, type MethodView } from "./state/methods";
 import { type Snapshot, snapshotOf } from "./state/shown";
-import { LocalState } from "./state/local";
+import { type CandidatePick, LocalState } from "./state/local";
 import { clamp, readSettings, type SyncedKey, TraitWriter } from "./state/synced";
-import { CandidatesView, toUnit } from "./views/candidates";
+import { toUnit } from "./views/candidates";
 import { DIVERGING } from "./colormap";
-import type { CandidatePick } from "./state/local";
 import { Controls } from "./views/controls";
-import { CurvesView } from "./views/curves";
-import { curveMarker, DiagnosisBanner, outlinedCells } from "./views/diagnosis";
 import { h } from "./views/dom";
 import { HeatmapPanel } from "./views/heatmap";
 import { ImageStore } from "./views/images";
-import { ACTIVATION, Legend } from "./views/legend";
 import { relianceUnits } from "./views/reliance";
 import { SignalStrip } from "./views/signal";
 import { PanelLayout } from "./views/layout";
@@ -28,26 +26,19 @@ import { figureSpec, fileName, savePng } from "./views/save";
 import { TokenView } from "./views/tokens";
 import { TokenTooltip, tokenFacts } from "./views/tooltip";
 import { HelpPopover } from "./views/help";
-import { LayerView } from "./views/layers";
-import type { LayerInfo } from "./methods/tam-layers";
 import { LOADING } from "./methods/streamed";
-import { RowStore } from "./stream";
+import { listenRows, RowStore } from "./stream";
+import type { Bytes } from "./arrays";
+import { isPending, pendingDecoded } from "./pending";
+import { Details } from "./details";
+import { LayerPart } from "./layer-part";
 
 /** What a change requires: a new map (and everything), new colours only, or a new composition only. */
 type Redraw = "map" | "colour" | "opacity";
 
 const REDRAW: Record<SyncedKey, Redraw> = {
-  method: "map",
-  selected: "map",
-  eci_scale: "map",
-  eci: "map",
-  filter: "map",
-  group_words: "map",
-  colormap: "colour",
-  smooth: "colour",
-  opacity: "opacity",
-  show_original: "opacity",
-  layer: "map",
+  method: "map", selected: "map", eci_scale: "map", eci: "map", filter: "map", group_words: "map", layer: "map",
+  colormap: "colour", smooth: "colour", opacity: "opacity", show_original: "opacity",
 };
 
 export type { Snapshot } from "./state/shown";
@@ -59,7 +50,11 @@ export interface AppOptions {
 
 export class App {
   private readonly meta: WireMeta;
-  private readonly methods: MethodSwitch;
+  private methods: MethodSwitch; // waits for a pending `_data` (pending.ts) until `ready`
+  /** Resolves once the maps are decoded and drawn (at once unless `_data` was pending); rejects if they cannot be. */
+  readonly ready: Promise<void>;
+  private decoding: boolean; // a pending `_data` is not decoded yet
+  private disposed = false;
   private readonly unit: Float32Array; // a contrast's values mapped to [0, 1] for the diverging table
   private readonly local: LocalState;
   private readonly writer: TraitWriter;
@@ -67,18 +62,13 @@ export class App {
   private readonly tokens: TokenView;
   private readonly panels: HeatmapPanel[];
   private readonly layout: PanelLayout; // panel size (S/M/L/fit), browser-only
-  private readonly candidates: CandidatesView[]; // [with candidate maps, without]: one shows, by the method on show
-  private readonly tamOnly = h("p", { class: "tam-muted tam-candidates-hint", role: "candidates-tam-only", text: "Candidate maps and contrasts: TAM only.", attrs: { hidden: "" } });
-  private readonly curves = new CurvesView();
-  private readonly diagnosis: { banner: DiagnosisBanner; cells: Uint8Array } | null; // meta.diagnosis, shown over EAGLE
+  private readonly details: Details; // legend, candidates, curves, diagnosis
   private readonly strip: SignalStrip;
-  private readonly legend = new Legend();
   private readonly notice = h("p", { class: "tam-notice", role: "map-notice", attrs: { hidden: "" } });
   private readonly controls: Controls;
   private readonly tooltip: TokenTooltip;
   private readonly help = new HelpPopover();
-  private readonly layerInfo: LayerInfo | null; // TAM's decoder layers (null: the last only)
-  private readonly layers: LayerView;
+  private readonly layers: LayerPart; // the decoder layer on show, its slider and strip
   private readonly cleanups: (() => void)[] = [];
   private rendered = ""; // the word grouping and method the tokens were built for
   private readonly rows: RowStore; // a large explanation's big arrays, streamed from the kernel
@@ -92,15 +82,15 @@ export class App {
     this.meta = model.get("_meta");
     const nv = this.meta.frames.reduce((n, f) => n + f.height * f.width, 0);
     this.rows = new RowStore((msg) => model.send(msg), () => this.onRows());
-    this.methods = new MethodSwitch(decode(model.get("_data"), this.meta, this.rows), this.meta, nv);
+    const data: unknown = model.get("_data");
+    this.decoding = isPending(data);
+    this.methods = new MethodSwitch(isPending(data) ? pendingDecoded(this.meta) : decode(data as Bytes, this.meta, this.rows), this.meta, nv);
     this.unit = new Float32Array(nv);
     this.local = new LocalState(this.meta.views.length);
-    this.layerInfo = this.methods.view("tam").method.maps.layers ?? null;
-    this.writer = new TraitWriter(model, this.meta.items.length, this.methods.names, undefined, this.layerInfo?.kept ?? []);
-    this.layers = new LayerView(this.layerInfo, { set: (layer, debounce) => this.writer.set("layer", layer, { debounce }), flush: () => this.writer.flush() });
+    const layerInfo = this.methods.view("tam").method.maps.layers ?? null; // TAM's decoder layers (null: the last only)
+    this.writer = new TraitWriter(model, this.meta.items.length, this.methods.names, undefined, layerInfo?.kept ?? []);
+    this.layers = new LayerPart(model, this.meta, layerInfo, this.writer);
     this.images = new ImageStore(model.get("_images") ?? [], () => this.compose());
-    const d = this.meta.diagnosis;
-    this.diagnosis = d ? { banner: new DiagnosisBanner(d), cells: outlinedCells(d.removed) } : null;
     const pick = {
       select: (item: number) => this.writer.set("selected", item),
       hover: (item: number | null) => this.local.setHover(item),
@@ -112,7 +102,7 @@ export class App {
       return new HeatmapPanel(view, i, image, this.meta.frames, this.local, this.images);
     });
     const actions = { pick: (p: CandidatePick | null) => this.local.setPick(p), continueWith: options.continueWith };
-    this.candidates = [true, false].map((live) => new CandidatesView(this.meta, actions, live));
+    this.details = new Details(this.meta, actions);
     const titles = this.methods.names.map((name) => ({ name, title: this.methods.view(name).method.impl.title }));
     this.controls = new Controls(model, this.writer, { save: () => this.save(), method: () => methodInfo(this.view.method, readSettings(model)) }, [this.help.el], titles);
     this.tooltip = new TokenTooltip(this.tokens.el, (item) => tokenFacts(this.meta, this.view.method.maps, item, this.view.method.impl.signal !== false, this.view.method.impl.params(readSettings(model))));
@@ -123,16 +113,16 @@ export class App {
     this.listen("change:selected", unpick);
     this.listen("change:method", unpick);
     this.redraw("map");
-    this.streamRows();
+    this.cleanups.push(listenRows(model, this.rows)); // a large explanation's rows from the kernel
+    this.ready = isPending(data) ? Promise.resolve(data).then((bytes) => this.arrived(bytes, nv)) : Promise.resolve();
   }
 
-  /** A large explanation's rows from the kernel (stream.ts): replies taken as they come, the rest asked for in the background. */
-  private streamRows(): void {
-    if (!this.rows.active) return;
-    const take = (msg: unknown, buffers?: readonly DataView[]) => void this.rows.receive(msg, buffers ?? []);
-    this.model.on("msg:custom", take);
-    this.cleanups.push(() => this.model.off("msg:custom", take));
-    this.rows.prefetch();
+  /** A pending `_data` came: decode it and draw the maps (once; nothing if the widget is gone). */
+  private arrived(bytes: Bytes, nv: number): void {
+    if (this.disposed) return;
+    this.methods = new MethodSwitch(decode(bytes, this.meta, this.rows, true), this.meta, nv);
+    this.decoding = false;
+    this.redraw("map");
   }
 
   /** Rows arrived: redraw if the map on show was waiting for them. */
@@ -146,8 +136,9 @@ export class App {
     const left = h("div", { class: "tam-left" }, [area]);
     const layout = new PanelLayout(this.panels, left, area);
     left.append(layout.el, this.layers.el, this.controls.el);
-    const right = [this.tokens.el, this.tooltip.el, this.strip.el, this.legend.el, ...this.candidates.map((c) => c.el), this.tamOnly, this.curves.el];
-    if (this.diagnosis) root.append(this.diagnosis.banner.el);
+    const right = [this.tokens.el, this.tooltip.el, this.strip.el, ...this.details.els];
+    const banner = this.details.banner;
+    if (banner) root.append(banner);
     root.append(h("div", { class: "tam-main" }, [left, h("div", { class: "tam-right" }, right)]));
     return layout;
   }
@@ -184,18 +175,10 @@ export class App {
     this.waiting = map.notice === LOADING;
     const reliance = view.method.maps.reliance?.();
     this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, reliance ? relianceUnits(reliance) : null);
-    this.legend.update(colormap, { caption: view.method.maps.caption?.() ?? this.layerCaption(view), reliance: Boolean(reliance) });
-    this.showCandidates(view, shown, map.pick);
-    const diagnosed = this.diagnosis !== null && view.method.name === "eagle"; // the diagnosis is EAGLE's
-    const d = this.meta.diagnosis;
-    const mark = diagnosed && d && shown === d.item ? curveMarker(d) : null;
-    this.curves.update(view.method.impl.title, shown, view.method.maps.curves ? view.method.maps.curves(shown) : undefined, this.meta.items[shown]?.text ?? "", mark);
-    if (this.diagnosis) {
-      this.diagnosis.banner.show(diagnosed);
-      for (const p of this.panels) p.setOutline(diagnosed ? this.diagnosis.cells : null);
-    }
+    const state = { shown, pick: map.pick, colormap, caption: this.layers.caption(view), reliance: Boolean(reliance), anyPick: this.methods.anyPick, decoding: this.decoding };
+    this.details.update(view, state, this.panels);
     this.strip.update(this.selected);
-    this.showLayers(view);
+    this.layers.show(view, this.selected);
     this.showNotice(map.notice);
     const smooth = this.model.get("smooth") !== false;
     const [image, colours] = map.signed ? [toUnit(map.image, this.unit), DIVERGING] : [map.image, colormap];
@@ -212,35 +195,6 @@ export class App {
     this.strip.el.hidden = !this.meta.signal || this.meta.n_answer === 0 || view.method.impl.signal === false; // the strip is TAM's signal
   }
 
-  /** The candidates, as buttons when the shown method has candidate maps; a note when only another method has. */
-  private showCandidates(view: MethodView, item: number, pick: CandidatePick | null): void {
-    const live = view.maps.canPick;
-    this.candidates.forEach((c, i) => (c.el.hidden = live !== (i === 0)));
-    this.candidates[live ? 0 : 1].update(item, pick);
-    this.tamOnly.hidden = live || !this.methods.anyPick;
-  }
-
-  /** The layer slider and strip for the selected item; shown while a method with layers (TAM) is. */
-  private showLayers(view: MethodView): void {
-    const maps = view.method.maps;
-    this.layers.el.hidden = !maps.layers || maps.layers.kept.length < 2;
-    const item = this.selected;
-    this.layers.update(this.layer, maps.layerPeaks?.(item) ?? new Float32Array(0), this.meta.items[item]?.text ?? "");
-  }
-
-  /** The shown layer: the trait when it names a kept layer, else the last. */
-  private get layer(): number {
-    const info = this.layerInfo;
-    const layer = Number(this.model.get("layer"));
-    return info ? (info.kept.includes(layer) ? layer : info.n - 1) : -1;
-  }
-
-  /** The legend's caption: the activation, and at which layer on a page with several. */
-  private layerCaption(view: MethodView): string {
-    const info = view.method.maps.layers;
-    return info ? `${ACTIVATION}, layer ${this.layer} / ${info.n}` : ACTIVATION;
-  }
-
   private showNotice(text: string): void {
     if (this.notice.textContent !== text) this.notice.textContent = text;
     this.notice.hidden = text === "";
@@ -253,6 +207,7 @@ export class App {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const fn of this.cleanups) fn();
     this.writer.dispose();
     this.tokens.dispose();

@@ -8,7 +8,7 @@
  */
 
 import type { DiagnosisMeta } from "./views/diagnosis";
-import { type ArraySpec, type Bytes, copyBytes, WireError } from "./arrays";
+import { type ArraySpec, type Bytes, copyBytes, ownBytes, WireError } from "./arrays";
 import { methodImpl, type MethodImpl, type MethodMaps } from "./methods";
 import { gated } from "./methods/streamed";
 import { type RowStore, withStreamed } from "./stream";
@@ -125,10 +125,13 @@ export function wireNumber(x: unknown): number {
   return Number.NaN;
 }
 
-/** Check the shared metadata, then let each method decode its part from a private copy of the bytes. */
-export function decode(bytes: Bytes, meta: WireMeta, rows?: RowStore): Decoded {
+/**
+ * Check the shared metadata, then let each method decode its part from a private copy of the bytes
+ * (`handedOver`: the bytes are the widget's alone, as a pending `_data`'s (pending.ts): kept, not copied).
+ */
+export function decode(bytes: Bytes, meta: WireMeta, rows?: RowStore, handedOver = false): Decoded {
   const layout = checkShared(meta);
-  const { buf, parts, streamed } = withStreamed(copyBytes(bytes), meta.methods);
+  const { buf, parts, streamed } = withStreamed(handedOver ? ownBytes(bytes) : copyBytes(bytes), meta.methods);
   if (streamed.length && !rows) throw new WireError("This page's arrays stream from a kernel, but no kernel is connected.");
   for (const s of streamed) rows?.add(s.method, s.name, s.target, s.width);
   const methods = new Map<string, DecodedMethod>();
@@ -143,7 +146,8 @@ export function decode(bytes: Bytes, meta: WireMeta, rows?: RowStore): Decoded {
   return { shown, methods };
 }
 
-function checkShared(meta: WireMeta): Layout {
+/** Check the metadata every method shares; the layout it describes. */
+export function checkShared(meta: WireMeta): Layout {
   if (meta.version !== WIRE_VERSION) {
     throw new WireError(`Wire version ${meta.version} is not supported (this front end reads ${WIRE_VERSION}); rebuild the widget bundle.`);
   }

@@ -5,7 +5,8 @@
  * for the next block nobody asked for yet, so the whole array arrives in the background.
  */
 
-import { WireError } from "./arrays";
+import { DTYPE_BYTES, WireError } from "./arrays";
+import type { WidgetModel } from "./model";
 
 export type RowArray = Uint8Array | Uint16Array | Int32Array | Float32Array;
 
@@ -121,6 +122,15 @@ export class RowStore {
   }
 }
 
+/** Feed `rows` the kernel's replies as they come and ask for the rest in the background; the cleanup (nothing streamed: nothing to do). */
+export function listenRows(model: WidgetModel, rows: RowStore): () => void {
+  if (!rows.active) return () => {};
+  const take = (msg: unknown, buffers?: readonly DataView[]) => void rows.receive(msg, buffers ?? []);
+  model.on("msg:custom", take);
+  rows.prefetch();
+  return () => model.off("msg:custom", take);
+}
+
 function key(method: string, array: string): string {
   return `${method}\u0000${array}`;
 }
@@ -144,7 +154,6 @@ const MAKE: Record<string, (buf: ArrayBuffer, offset: number, n: number) => RowA
   int32: (b, o, n) => new Int32Array(b, o, n),
   float32: (b, o, n) => new Float32Array(b, o, n),
 };
-const SIZE: Record<string, number> = { uint8: 1, uint16: 2, int32: 4, float32: 4 };
 
 /**
  * The page's own copy of the buffer (`own`), grown to hold every streamed array after its bytes, the parts
@@ -159,8 +168,8 @@ export function withStreamed<P extends Parts>(own: ArrayBuffer, parts: P): { buf
     const arrays = { ...part.arrays };
     for (const [name, spec] of Object.entries(arrays)) {
       if (!spec.streamed) continue;
-      const size = SIZE[spec.dtype];
-      if (!size || spec.shape.length < 2) throw new WireError(`A streamed array ${name} must be 2-D or more of ${Object.keys(SIZE)}, got ${spec.dtype} [${spec.shape}].`);
+      const size = Object.hasOwn(MAKE, spec.dtype) ? DTYPE_BYTES[spec.dtype] : 0;
+      if (!size || spec.shape.length < 2) throw new WireError(`A streamed array ${name} must be 2-D or more of ${Object.keys(MAKE)}, got ${spec.dtype} [${spec.shape}].`);
       const n = spec.shape.reduce((a, b) => a * b, 1);
       arrays[name] = { ...spec, offset: end };
       placed.push({ method, name, spec, offset: end, n });

@@ -22,20 +22,32 @@ function render({ model, el }: Pick<RenderProps<Model>, "model" | "el">): () => 
   el.append(root, whatIf.el);
   const options = whatIf.live ? { continueWith: (item: number, id: number) => whatIf.continueWith(item, id) } : {};
   let app: App | null = null;
+  const fail = (err: unknown) => {
+    console.error("tam-widget:", err);
+    root.replaceChildren(h("div", { class: "tam-error", role: "error", text: `tam-widget could not show this explanation: ${String(err)}` }));
+  };
   const build = () => {
     app?.dispose();
     app = null;
     root.replaceChildren();
     try {
-      app = new App(model, root, options);
+      const made = new App(model, root, options);
+      app = made;
+      made.ready.catch((err: unknown) => {
+        if (app !== made) return; // rebuilt meanwhile
+        made.dispose();
+        app = null;
+        fail(err);
+      });
     } catch (err) {
-      console.error("tam-widget:", err);
-      root.appendChild(h("div", { class: "tam-error", role: "error", text: `tam-widget could not show this explanation: ${String(err)}` }));
+      fail(err);
     }
   };
   build();
   // A read-only handle for tests and debugging: document.querySelector(".tam-widget").tam.snapshot()
-  Object.defineProperty(root, "tam", { value: { snapshot: () => app?.snapshot() ?? null }, configurable: true });
+  // ready(): resolves once the maps are drawn (the exported page decodes its buffer after the first view)
+  const handle = { snapshot: () => app?.snapshot() ?? null, ready: () => app?.ready ?? Promise.resolve() };
+  Object.defineProperty(root, "tam", { value: handle, configurable: true });
   for (const key of DATA_KEYS) model.on(`change:${key}`, build);
   const releaseKeys = keepKeys(root);
   return () => {

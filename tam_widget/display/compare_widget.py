@@ -144,15 +144,17 @@ def shared_traits(comparison: Comparison, **traits: Any) -> dict[str, Any]:
 
 def compare_page(comparison: Comparison, title: str | None = None, **traits: Any) -> str:
     """The offline HTML page of the comparison (:func:`~tam_widget.display.html.document`, the single
-    page's host and bundle); ``traits`` set the shared view traits."""
-    from .html import document
+    page's host and bundle; each side's buffer deflated as the single page's, :func:`~.html.pack`);
+    ``traits`` set the shared view traits."""
+    from .html import document, pack
 
     state: dict[str, Any] = {"traits": shared_traits(comparison, **traits), "images": [], "meta": None, "bytes": {}}
+    state["deflated"] = ["_data_a", "_data_b"]
     state["traits"]["_compare"] = compare_meta(comparison)
     for side, exp in (("a", comparison.a), ("b", comparison.b)):
         data, meta, images = encode(exp)
         state["traits"][f"_meta_{side}"] = meta
-        state["bytes"] |= {f"_data_{side}": _b64(data), f"_images_{side}": [_b64(i) for i in images]}
+        state["bytes"] |= {f"_data_{side}": pack(data), f"_images_{side}": [_b64(i) for i in images]}
     a, b = comparison.labels
     return document(title or f"TAM: {a} vs {b}", state, "")
 

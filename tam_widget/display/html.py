@@ -1,15 +1,18 @@
 """One self-contained, offline HTML page for an explanation: the bundle, the data and a tiny host.
 
 The page inlines the widget's ES module and its CSS, the buffer deflated (:func:`pack`; the host
-inflates it with the browser's ``DecompressionStream``), the images as base64 and the metadata as
-JSON, plus a ~40-line stand-in for the notebook's model object, so the same ``render`` runs with
-nothing fetched. Every string reaches the page through JSON with ``<`` escaped, and the widget
-writes token text with ``textContent``, so token text stays text.
+inflates it with the browser's ``DecompressionStream`` in a worker), the images as base64 and the
+metadata as JSON, plus a short stand-in for the notebook's model object, so the same ``render`` runs
+with nothing fetched. The buffer comes last: the host runs before the browser has parsed it, so the
+widget shows the tokens, pictures and controls first and draws the maps once the buffer is inflated
+(``_data`` crosses as a promise, ``js/src/pending.ts``). Every string reaches the page through JSON
+with ``<`` escaped, and the widget writes token text with ``textContent``, so token text stays text.
 
 Defence in depth: the Content-Security-Policy fetches nothing and runs exactly one inline
 script, the host below, allowed by its SHA-256 (any other inline script, injected or added to
-the file later, is refused); ``blob:`` is allowed for the one module the host imports. The view
-settings are checked by the widget's own checks (:func:`~tam_widget.display.widget.check_view`).
+the file later, is refused); ``blob:`` is allowed for the one module the host imports and the
+worker that inflates. The view settings are checked by the widget's own checks
+(:func:`~tam_widget.display.widget.check_view`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from ..diagnosis import Diagnosis
     from ..explanation import Explanation
 
-HOST = """
+HOST = """(async () => {
 performance.mark("tam-start");
 const state = JSON.parse(document.getElementById("tam-state").textContent);
 const bytes = (b64) => {
@@ -43,19 +46,33 @@ const bytes = (b64) => {
   return new DataView(a.buffer);
 };
 // a key named in state.deflated crossed as deflate of its 4 byte planes (html.py pack): inflate, interleave
-const inflate = async (packed) => {
+const unpack = async (packed) => {
   const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
   const planes = new Uint8Array(await new Response(stream).arrayBuffer());
   const n = planes.length >> 2, out = new Uint32Array(n);  // little-endian words: plane p is byte p
   const [p0, p1, p2, p3] = [0, 1, 2, 3].map((p) => planes.subarray(p * n, (p + 1) * n));
   for (let i = 0; i < n; i++) out[i] = p0[i] | (p1[i] << 8) | (p2[i] << 16) | (p3[i] << 24);
-  return new DataView(out.buffer);
+  return out.buffer;
+};
+// in a worker, so the page's first view shows meanwhile; here where no worker can start
+const WORKER = `const unpack = ${unpack};
+onmessage = (e) => unpack(e.data).then((b) => postMessage(b, [b]), (err) => postMessage(String(err)));`;
+const inflate = async (packed) => {
+  let worker;
+  try { worker = new Worker(URL.createObjectURL(new Blob([WORKER], { type: "text/javascript" }))); }
+  catch { return new DataView(await unpack(packed)); }
+  const got = await new Promise((resolve) => {
+    worker.onmessage = (e) => resolve(e.data);
+    worker.onerror = (e) => resolve(String(e.message));
+    worker.postMessage(packed, [packed.buffer]);
+  });
+  worker.terminate();
+  if (typeof got === "string") throw new Error(`tam-widget: the page's data could not be inflated: ${got}`);
+  return new DataView(got);
 };
 const deflated = new Set(state.deflated ?? []);
 const load = (k, b64) => (deflated.has(k) ? inflate(bytes(b64)) : bytes(b64));
-const data = document.getElementById("tam-data").textContent;
 const values = { ...state.traits, _images: state.images.map(bytes), _meta: state.meta };
-values._data = await load("_data", data);
 for (const [k, v] of Object.entries(state.bytes ?? {})) {
   values[k] = await (Array.isArray(v) ? Promise.all(v.map((b) => load(k, b))) : load(k, v));
 }
@@ -70,13 +87,24 @@ const model = {
   save_changes: () => {}, send: () => {},
 };
 window.tamModel = model;
-performance.mark("tam-decoded");
 const src = document.getElementById("tam-esm").textContent;
 const mod = await import(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
 performance.mark("tam-imported");
-await mod.default.render({ model, el: document.getElementById("tam-root") });
+// the buffer follows this script in the page: the first view (tokens, pictures) shows while the page
+// parses and the buffer inflates; the widget takes a pending _data and draws the maps when it comes (js/src/pending.ts)
+const parsed = new Promise((r) => {
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", r, { once: true }); else r();
+});
+values._data = parsed.then(() => load("_data", document.getElementById("tam-data").textContent));
+values._data.then((dv) => { values._data = dv; performance.mark("tam-decoded"); }, () => {});
+const root = document.getElementById("tam-root");
+await mod.default.render({ model, el: root });
+performance.mark("tam-shown");
+await root.querySelector(".tam-widget")?.tam?.ready().catch(() => {});  // the widget shows why it failed
+performance.mark("tam-map");
 document.body.dataset.ready = "1";
 performance.mark("tam-ready");
+})();
 """
 
 
@@ -130,9 +158,9 @@ def document(title: str, state: dict[str, Any], data: str) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f'<title>{html.escape(title)}</title><style>{style}</style></head>\n<body>\n<div id="tam-root"></div>\n'
         f'<script type="application/json" id="tam-state">{_json(state)}</script>\n'
-        f'<script type="application/octet-stream" id="tam-data">{data}</script>\n'
         f'<script type="text/plain" id="tam-esm">{esm}</script>\n'
-        f'<script type="module">{HOST}</script>\n</body></html>\n'
+        f"<script>{HOST}</script>\n"
+        f'<script type="application/octet-stream" id="tam-data">{data}</script>\n</body></html>\n'
     )
 
 

@@ -1,7 +1,8 @@
 """The side-by-side page in the browser: compare links the selection. A click on a token of the left
 view selects the aligned token of the right view and changes the right canvas; the difference view
-equals ``Comparison.difference(row)`` within 1/255; changed rows are marked in both strips; under two
-tokenizers a word selects the other side's first token of that word, and there is no difference view.
+equals ``Comparison.difference(row)`` within 1/255 and each side's map (its buffer deflated in the
+page) Python's; changed rows are marked in both strips; under two tokenizers a word selects the other
+side's first token of that word, and there is no difference view.
 
 The offline page (``Comparison.save_html``) in headless chromium, network blocked.
 Screenshots: build/screenshots/compare.png and compare-tokenizers.png (look at them).
@@ -47,6 +48,9 @@ def test_compare_links_the_selection(browser: Any, what_if: Comparison, tmp_path
     edited = next(k for k, r in enumerate(cmp.rows) if not r.same_token)  # "green" / "blue"
     snap = page.evaluate(SNAP)
     assert snap["row"] != edited and snap["a"]["selected"] == cmp.rows[snap["row"]].a
+    for side, exp in (("a", cmp.a), ("b", cmp.b)):  # each side's deflated buffer draws Python's map
+        want = exp.maps(1.0).image.numpy()[snap[side]["shown"]].reshape(-1)
+        np.testing.assert_allclose(np.asarray(snap[side]["image"]), want, atol=TOL)
     right = canvas_pixels(page, 1)
     _token(page, "a", cmp.rows[edited].a).click()  # the left view's "green"
     page.mouse.move(0, 0)

@@ -95,6 +95,24 @@ def test_select_and_the_offline_page(cmp: Comparison, tmp_path: Path) -> None:
         cmp.save_html(tmp_path / "bad.html", opacity=2)
 
 
+def test_the_offline_page_carries_each_side_deflated(cmp: Comparison, tmp_path: Path) -> None:
+    """Each side's buffer as html.pack makes it (the single page's): its 4 byte planes deflated, the
+    wire buffer exactly once inflated and interleaved, and well under half its plain base64."""
+    import base64
+    import zlib
+
+    import numpy as np
+
+    text = cmp.save_html(tmp_path / "c.html").read_text(encoding="utf-8")
+    state = json.loads(re.search(r'id="tam-state">(.*?)</script>', text, re.S).group(1))  # type: ignore[union-attr]
+    assert state["deflated"] == ["_data_a", "_data_b"]
+    for side, exp in (("a", cmp.a), ("b", cmp.b)):
+        raw, packed = encode(exp)[0], state["bytes"][f"_data_{side}"]
+        planes = np.frombuffer(zlib.decompress(base64.b64decode(packed)), np.uint8)
+        assert planes.reshape(4, -1).T.tobytes() == raw
+        assert len(packed) < 0.5 * len(base64.b64encode(raw)), (len(packed), len(raw))
+
+
 def test_the_output_carries_a_static_picture_of_both_sides(cmp: Comparison) -> None:
     import base64
     import io

@@ -285,7 +285,7 @@ def test_the_page_allows_exactly_its_host_script(exp: Explanation) -> None:
     want = "sha256-" + base64.b64encode(hashlib.sha256(HOST.encode()).digest()).decode()
     assert directives["script-src"] == f"'{want}' blob:"  # no 'unsafe-inline', no 'unsafe-eval'
     assert directives["default-src"] == "'none'"
-    host = re.search(r'<script type="module">(.*?)</script>', text, re.S)
+    host = re.search(r"<script>(.*?)</script>", text, re.S)
     assert host and host.group(1) == HOST  # the hash is of the text the browser sees
 
 
