@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -12,7 +11,10 @@ from .. import params
 from .candidates import CandidateSet
 from .eci import corrected, eci_weights, least_squares_scale
 from .layout import VisionLayout
-from .rgf import filter_into
+from .result_maps import corrected_into, filter_frames, filter_frames_into, normalise, normalise_into
+from .rgf import Workspace
+
+__all__ = ["TAMMaps", "TAMResult", "filter_frames", "normalise"]
 
 _MAPS_CHUNK_CELLS = 1 << 17  # image cells of the items that maps() processes at once
 
@@ -104,14 +106,14 @@ class TAMResult:
         image, text = torch.empty_like(self.A), torch.empty_like(self.R)
         step = max(1, _MAPS_CHUNK_CELLS // max(1, self.A.shape[1]))
         buf = torch.empty(min(step, self.n_items), self.A.shape[1], dtype=self.A.dtype, device=self.A.device)
-        work = None
+        work: Workspace | None = None
         for start in range(0, self.n_items, step):
             rows = slice(start, start + step)
             dst = buf[: image[rows].shape[0]] if filter else image[rows]
-            _corrected_into(self.A[rows], self.E[rows], None if coef is None else coef[rows], dst)
-            _normalise_into(dst, self.R[rows], self.n_visible[rows], text[rows])
+            corrected_into(self.A[rows], self.E[rows], None if coef is None else coef[rows], dst)
+            normalise_into(dst, self.R[rows], self.n_visible[rows], text[rows])
             if filter:
-                work = _filter_frames_into(dst, self.layout, self.kernel, image[rows], work, nonnegative=True)
+                work = filter_frames_into(dst, self.layout, self.kernel, image[rows], work, nonnegative=True)
         return TAMMaps(image, text, self.layout)
 
     def item_map(self, item: int, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True) -> torch.Tensor:
@@ -186,66 +188,3 @@ class TAMResult:
     def reference_relevance(self, item: int) -> torch.Tensor:
         """``R_v`` exactly as the reference holds it, including the entry it drops before display."""
         return self.R[item, : int(self.n_visible[item]) + 1]
-
-
-def normalise(image: torch.Tensor, R: torch.Tensor, n_visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Joint min-max of each item's image map and its shown text relevance (all-zero if flat)."""
-    image, text = image.clone(), torch.empty_like(R)
-    _normalise_into(image, R, n_visible, text)
-    return image, text
-
-
-def filter_frames(image: torch.Tensor, layout: VisionLayout, kernel: int = 3) -> torch.Tensor:
-    """Rank Gaussian filter of every item's every frame, one batch per distinct grid shape."""
-    out = torch.empty_like(image)
-    _filter_frames_into(image, layout, kernel, out)
-    return out
-
-
-def _corrected_into(A: torch.Tensor, E: torch.Tensor, coef: torch.Tensor | None, out: torch.Tensor) -> None:
-    """``out = max(0, A - coef * E)`` (``coef = lambda * s``, ``None`` for ``lambda = 0``), as :func:`corrected`."""
-    if coef is None:
-        out.copy_(A)
-        return
-    torch.mul(E, coef[:, None], out=out)
-    torch.sub(A, out, out=out).clamp_(min=0)
-
-
-def _normalise_into(image: torch.Tensor, R: torch.Tensor, n_visible: torch.Tensor, text: torch.Tensor) -> None:
-    """:func:`normalise` with ``image`` normalised in place and the text written into ``text``. A flat
-    item (``hi == lo``) has every image entry and every shown text entry equal to ``lo``: 0 as it should."""
-    visible = torch.arange(R.shape[1], device=R.device)[None, :] < n_visible[:, None]
-    lo_img, hi_img = image.amin(dim=1), image.amax(dim=1)  # two passes: aminmax(dim=) is ~10x slower on the CPU
-    lo = torch.minimum(lo_img, torch.where(visible, R, math.inf).amin(dim=1))[:, None]
-    hi = torch.maximum(hi_img, torch.where(visible, R, -math.inf).amax(dim=1))[:, None]
-    span = hi - lo
-    denom = torch.where(span <= 0, torch.ones_like(span), span)
-    image.sub_(lo).div_(denom)
-    torch.sub(R, lo, out=text).div_(denom).masked_fill_(~visible, math.nan)
-
-
-def _filter_frames_into(
-    image: torch.Tensor,
-    layout: VisionLayout,
-    kernel: int,
-    out: torch.Tensor,
-    work: torch.Tensor | None = None,
-    *,
-    nonnegative: bool = False,
-) -> torch.Tensor | None:
-    """:func:`filter_frames` into ``out``; frames of one shape that sit side by side are filtered as
-    views (no copy); ``nonnegative`` as for :func:`~.rgf.filter_into` (normalised maps lie in ``[0, 1]``).
-    Returns the filter's workspace for the next call."""
-    for (h, w), cols in layout.groups().items():
-        first, size = int(cols[0, 0]), cols.numel()
-        if torch.equal(cols.reshape(-1), torch.arange(first, first + size)):
-            frames = (image.shape[0], cols.shape[0], h, w)
-            src, dst = image[:, first : first + size].view(frames), out[:, first : first + size].view(frames)
-            work = filter_into(src, dst, kernel, work, nonnegative=nonnegative)
-            continue
-        cols = cols.to(image.device)
-        block = image[:, cols].view(image.shape[0], cols.shape[0], h, w)
-        filtered = torch.empty_like(block)
-        work = filter_into(block, filtered, kernel, work, nonnegative=nonnegative)
-        out[:, cols] = filtered.flatten(2)
-    return work
