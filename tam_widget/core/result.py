@@ -11,7 +11,7 @@ from .. import params
 from .candidates import CandidateSet
 from .eci import corrected, eci_weights, least_squares_scale
 from .layout import VisionLayout
-from .result_maps import corrected_into, filter_frames, filter_frames_into, normalise, normalise_into
+from .result_maps import corrected_into, filter_frames, filter_frames_into, normalise, normalise_into, u8_into
 from .rgf import Workspace
 
 __all__ = ["TAMMaps", "TAMResult", "filter_frames", "normalise"]
@@ -30,7 +30,7 @@ class TAMMaps:
     @property
     def u8(self) -> torch.Tensor:
         """``floor(255 * image)`` as uint8, the reference's displayed and evaluated maps."""
-        return torch.floor(self.image * 255).clamp(0, 255).to(torch.uint8)
+        return u8_into(self.image, torch.empty(self.image.shape, dtype=torch.uint8, device=self.image.device))
 
     def frames(self, item: int) -> list[np.ndarray]:
         """Item ``item``'s map as one ``(h, w)`` float array per image/frame."""

@@ -48,6 +48,23 @@ def normalise_into(image: torch.Tensor, R: torch.Tensor, n_visible: torch.Tensor
     torch.sub(R, lo, out=text).div_(denom).masked_fill_(~visible, math.nan)
 
 
+_U8_CHUNK_CELLS = 1 << 19  # cells quantised at once (a 2 MiB float32 temporary, near the caches)
+
+
+def u8_into(image: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``out = floor(255 * image)`` clamped to ``[0, 255]``, as uint8 (``image``: ``(T, n)`` maps), a
+    few rows at a time through one small temporary. Clamping first and then truncating, as the cast
+    does, is the floor on ``[0, 255]``: the same bytes as ``floor(255 x).clamp(0, 255)``, in one pass
+    instead of four full-size temporaries. Returns ``out``."""
+    rows = max(1, _U8_CHUNK_CELLS // max(1, image.shape[1]))
+    tmp = image.new_empty((min(rows, image.shape[0]), image.shape[1]))
+    for start in range(0, image.shape[0], rows):
+        part = tmp[: min(rows, image.shape[0] - start)]
+        torch.mul(image[start : start + rows], 255, out=part).clamp_(0, 255)
+        out[start : start + rows].copy_(part)
+    return out
+
+
 def filter_frames_into(
     image: torch.Tensor,
     layout: VisionLayout,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -154,3 +155,21 @@ def test_filter_equals_a_sort_based_filter(
     torch.testing.assert_close(got, sort_filter(maps, kernel), atol=1e-12, rtol=0)
     got32 = rgf.rank_gaussian_filter(maps.float(), kernel)
     torch.testing.assert_close(got32, sort_filter(maps, kernel).float(), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("chunk_cells", [1, 7, 64, 1 << 19])
+def test_u8_is_the_floor_of_255_times_the_map_in_any_chunking(
+    monkeypatch: pytest.MonkeyPatch, chunk_cells: int
+) -> None:
+    """``TAMMaps.u8`` quantises a few rows at a time: whatever the chunk (one row, rows not dividing T,
+    all at once) its bytes are ``floor(255 x).clamp(0, 255)``'s, at the edges too (exact levels, just
+    under a level, below 0, above 1, infinities)."""
+    from tam_widget.core import result_maps
+    from tam_widget.core.result import TAMMaps
+
+    monkeypatch.setattr(result_maps, "_U8_CHUNK_CELLS", chunk_cells)
+    image = torch.rand(13, 5, generator=torch.Generator().manual_seed(3))
+    edges = [0.0, 1.0, 1 / 255, 254.99 / 255, 0.999999, -1e-9, -0.3, 1.5, math.inf, -math.inf]
+    image.view(-1)[: len(edges)] = torch.tensor(edges)
+    maps = TAMMaps(image=image, text=torch.zeros(13, 13), layout=VisionLayout.from_grids(range(5), [(1, 5)]))
+    assert torch.equal(maps.u8, torch.floor(image * 255).clamp(0, 255).to(torch.uint8))
