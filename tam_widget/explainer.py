@@ -1,11 +1,12 @@
 """``explain``: run a Hugging Face MLLM once and explain every token of its answer.
 
-The flow: the user's media and prompt become the processor's inputs (:mod:`tam_widget.runtime`);
+The flow: the user's media and prompt become the processor's inputs (:mod:`tam_widget.processing`);
 one pass (``model.generate`` itself, or with ``answer=`` one teacher-forced forward) runs with the
 capture hooks on (last-layer hidden states of every position, top candidates); the family says
 where the vision tokens are (:mod:`tam_widget.families`); the chosen method turns what was
 captured into its result (:mod:`tam_widget.methods`); and everything lands in one
-:class:`~tam_widget.explanation.Explanation`.
+:class:`~tam_widget.explanation.Explanation` (:mod:`tam_widget.explain_build`). ``explain``'s own
+argument checks are in :mod:`tam_widget.explain_checks`.
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ import torch
 
 from . import arguments, method_runs, params
 from .core.layout import VisionLayout
+from .explain_build import captured_from, explanation_from, meta_of, scorer_for, texts_of
+from .explain_checks import answer_check, explained_ids, input_ids, numbers
 from .explanation import Explanation
-from .families import Family, family_for
+from .families import family_for
 from .families.base import Media, View
-from .methods import Captured
+from .processing import model_inputs as model_inputs
+from .processing import prepared
 from .runtime import passes
 from .runtime.capture import decoder_layers, lm_head
-from .runtime.media import as_media, to_pil
+from .runtime.media import as_media
 from .runtime.memory import check_layers_fit
-from .runtime.prompt import build_text, decode1, locate_prompt, special_ids, vision_token_ids
-from .runtime.scoring import make_scorer
-from .runtime.text import token_texts, word_ids
+from .runtime.prompt import locate_prompt, vision_token_ids
+from .runtime.text import word_ids
 from .whatif import Source
 
 
@@ -80,10 +83,10 @@ def explain(
     method_runs.options_check(options, method_runs.method_list(method))
     arguments.tokens_check(tokens)
     arguments.prompt_check(prompt, arguments.processor_check(processor))
-    _numbers(max_new_tokens, top_k, kernel, reference_quirks)
+    numbers(max_new_tokens, top_k, kernel, reference_quirks)
     arguments.generate_options_check(answer, generate_kwargs)
     arrays, media = as_media(images_or_video)
-    inputs, templated = _prepared(family, processor, prompt, arrays, media, chat_template)
+    inputs, templated = prepared(family, processor, prompt, arrays, media, chat_template)
     return explain_inputs(
         model,
         processor,
@@ -103,56 +106,6 @@ def explain(
         progress=progress,
         **generate_kwargs,
     )
-
-
-def model_inputs(
-    model: Any, processor: Any, images_or_video: Any, prompt: str, *, chat_template: bool | None = None
-) -> Any:
-    """The processor's inputs (batch 1, on the CPU) for ``prompt`` about ``images_or_video``, laid out
-    exactly as :func:`explain` lays them out: what :func:`explain_inputs` and
-    :func:`~tam_widget.runtime.scoring.make_scorer` take. The arguments are :func:`explain`'s."""
-    arguments.unwrap_check(model)
-    family = family_for(model)
-    arguments.prompt_check(prompt, arguments.processor_check(processor))
-    arrays, media = as_media(images_or_video)
-    return _prepared(family, processor, prompt, arrays, media, chat_template)[0]
-
-
-def _prepared(
-    family: Family, processor: Any, prompt: str, arrays: list[Any], media: Media, chat_template: bool | None
-) -> tuple[Any, bool]:
-    """``(the processor's inputs, whether the chat template wrapped the prompt)``."""
-    family.check_video(media)
-    text, templated = build_text(family, processor, prompt, media, chat_template)
-    return _process(family, processor, text, arrays, media), templated
-
-
-def _process(family: Family, processor: Any, text: str, arrays: list[Any], media: Media) -> Any:
-    """The processor's inputs for ``text`` and the media (every video frame kept, none resampled)."""
-    visual = to_pil(arrays, media)
-    kwargs: dict[str, Any] = {"images": visual}
-    if media.video:
-        meta = {
-            "fps": media.fps or 24.0,
-            "total_num_frames": media.n_frames,
-            "frames_indices": list(range(media.n_frames)),
-        }
-        kwargs = {"videos": visual, "video_metadata": [meta], "do_sample_frames": False}
-    if media.video and hasattr(processor, "video_processor") and processor.video_processor is None:
-        raise ImportError(
-            f"This {family.name} processor has no video processor, so it cannot read a video. Video processors in "
-            "transformers need torchvision: install the torchvision build that matches your torch, reload the "
-            "processor, or process the video yourself and call explain_inputs."
-        )
-    try:
-        return processor(text=[text], return_tensors="pt", **kwargs)
-    except ImportError as err:
-        raise ImportError(f"The {family.name} processor needs a missing package for this input: {err}") from err
-    except (ValueError, KeyError, IndexError, TypeError) as err:  # e.g. a processor of another model
-        raise ValueError(
-            f"The {type(processor).__name__} could not process the text tam_widget laid out for this {family.name} "
-            f"model ({type(err).__name__}: {err}). Pass the processor loaded from the same checkpoint as the model."
-        ) from err
 
 
 def explain_inputs(
@@ -195,11 +148,11 @@ def explain_inputs(
         raise ValueError("layers= reads TAM's maps at other layers: include 'tam' in method.")
     progress = params.flag("progress", progress)
     tokenizer = arguments.processor_check(processor)
-    max_new_tokens, top_k, kernel, reference_quirks = _numbers(max_new_tokens, top_k, kernel, reference_quirks)
+    max_new_tokens, top_k, kernel, reference_quirks = numbers(max_new_tokens, top_k, kernel, reference_quirks)
     arguments.generate_options_check(answer, generate_kwargs)
     if prompt is not None:
         arguments.prompt_check(prompt, tokenizer)
-    answer = _answer(answer, model, family, processor)
+    answer = answer_check(answer, model, family, processor)
     if media is None:
         images, media = as_media(images)
     family.check_video(media)
@@ -208,7 +161,7 @@ def explain_inputs(
     bias = getattr(head, "bias", None)
     original = inputs  # kept (on its own device) for what_if and continue_with
     inputs = passes.to_device(inputs, weight.device, weight.dtype)
-    ids0 = _input_ids(inputs)
+    ids0 = input_ids(inputs)
     arguments.ids_in_vocabulary(ids0, model)
     passes.check_context(
         model, ids0.numel(), "the prompt with its images", "use fewer or smaller images or a shorter prompt"
@@ -237,134 +190,23 @@ def explain_inputs(
     )
     seq_ids = run.sequence.tolist()
     L0 = ids0.numel()
-    texts, special = _token_texts(model, tokenizer, seq_ids, L0)
+    texts, special = texts_of(model, tokenizer, seq_ids, L0)
     q = locate_prompt(texts[:L0], special[:L0], layout, prompt, prompt_positions, reference_quirks=reference_quirks)
-    captured = Captured(
-        hidden=run.hidden,
-        lm_head=weight,
-        lm_head_bias=bias if isinstance(bias, torch.Tensor) else None,
-        token_ids=torch.tensor(seq_ids),
-        layout=layout,
-        prompt_positions=q,
-        answer_start=L0,
-        images=images,
-        # the answer's own tokens too: item P's class is the token before the answer (reference quirk)
-        candidates=torch.cat([run.top_ids.reshape(-1), torch.tensor(seq_ids[L0:], dtype=torch.long)]),
-        layer_hidden=run.layer_hidden,
-        n_layers=n_layers,
-    )
+    captured = captured_from(run, weight, bias, seq_ids, layout, q, L0, images, n_layers)
     explained = arguments.explained_positions(tokens, texts, word_ids(texts, special), L0)
     captured = replace(captured, explained_positions=explained)
 
-    read_ids = _explained_ids(chosen, method_options)
-
-    def scorer() -> Any:  # a black-box method's batch_size caps the forward batch too (else: from free memory)
-        batch = min((o["batch_size"] for o in method_options.values() if "batch_size" in o), default=None)
-        return make_scorer(
-            model, processor, _one_image(images), inputs, seq_ids, explained, read_ids, family=family, batch_size=batch
-        )
-
+    read_ids = explained_ids(chosen, method_options)
+    scorer = scorer_for(model, processor, images, inputs, seq_ids, explained, read_ids, family, method_options)
     common = {"reference_quirks": reference_quirks, "kernel": kernel, "progress": progress}
     results, seconds = method_runs.run_methods(chosen, captured, common, method_options, scorer)
     again = {"method": [m.name for m in chosen], "tokens": tokens, "options": options, "layers": layers}
     again |= {"top_k": top_k, "reference_quirks": reference_quirks, "kernel": kernel, "progress": progress}
     source = Source(weakref.ref(model), processor, original, images, media, prompt, prompt_positions, again)
-    return Explanation(
-        source=source,
-        results=results,
-        method=chosen[0].name,
-        token_ids=seq_ids,
-        tokens=texts,
-        special=special,
-        words=word_ids(texts, special),
-        prompt_positions=q,
-        answer_start=L0,
-        images=images,
-        views=views,
-        top_ids=run.top_ids.numpy(),
-        top_probs=run.top_probs.numpy(),
-        top_texts=[[decode1(tokenizer, int(i)) for i in row] for row in run.top_ids],
-        chosen_probs=run.chosen_probs.numpy(),
-        text=str(tokenizer.decode(seq_ids[L0:], skip_special_tokens=True)),
-        meta={
-            "model": str(getattr(model.config, "_name_or_path", "") or type(model).__name__),
-            "architecture": type(model).__name__,
-            "family": family.name,
-            "dtype": str(weight.dtype),
-            "device": str(weight.device),
-            "mode": run.mode,
-            "prompt": prompt or "",
-            "reference_quirks": reference_quirks,
-            "timings_s": {"pass": round(run.seconds, 4), **seconds},
-            "stopped": run.stopped,
-            "layers": [*extra, n_layers - 1] if n_layers is not None else None,
-            "was_training": run.was_training,
-        },
+    meta = meta_of(model, family, weight, run, prompt, reference_quirks, seconds, extra, n_layers)
+    return explanation_from(
+        source, results, chosen[0].name, run, seq_ids, texts, special, q, L0, images, views, tokenizer, meta
     )
-
-
-def _explained_ids(methods: Sequence[Any], options: dict[str, dict[str, Any]]) -> list[int] | None:
-    """The ``explained_ids`` option of the black-box methods (popped from their options: it is the
-    scorer's, not the method's), or ``None`` to read the answer's own tokens. make_scorer checks it."""
-    black_box = [m.name for m in methods if getattr(m, "needs_scorer", False)]
-    given = [options[name].pop("explained_ids") for name in black_box if "explained_ids" in options.get(name, {})]
-    if not given:
-        return None
-    if any(g != given[0] for g in given[1:]):
-        raise ValueError("The black-box methods' explained_ids differ: they share one scorer; give the same ids.")
-    return given[0]  # type: ignore[no-any-return]
-
-
-def _numbers(max_new_tokens: Any, top_k: Any, kernel: Any, reference_quirks: Any) -> tuple[int, int, int, bool]:
-    """The numeric options, checked (:mod:`tam_widget.params`)."""
-    return (
-        params.max_new_tokens(max_new_tokens),
-        params.top_k(top_k),
-        params.kernel(kernel),
-        params.flag("reference_quirks", reference_quirks),
-    )
-
-
-def _answer(answer: Any, model: Any, family: Family, processor: Any) -> str | list[int] | None:
-    """``answer`` checked: text without image placeholders, or ids in the vocabulary that are not placeholders."""
-    if answer is None:
-        return None
-    if isinstance(answer, str):
-        return arguments.answer_text_check(answer, family, processor)
-    if isinstance(answer, torch.Tensor):
-        answer = answer.reshape(-1).tolist()
-    if not isinstance(answer, Sequence) or isinstance(answer, bytes):
-        raise TypeError(
-            f"answer must be a string or a sequence of token ids (or None to generate), got {type(answer).__name__}."
-        )
-    return arguments.answer_ids_check(answer, arguments.vocab_size(model), vision_token_ids(model.config))
-
-
-def _one_image(images: Any) -> Any:
-    """The one image (or video) a black-box method masks; ValueError for several."""
-    if isinstance(images, (list, tuple)):
-        if len(images) != 1:
-            raise ValueError(f"EAGLE explains one image or one video; this prompt has {len(images)} images.")
-        return images[0]
-    return images
-
-
-def _input_ids(inputs: Mapping[str, Any]) -> torch.Tensor:
-    input_ids = inputs.get("input_ids")
-    if input_ids is None or input_ids.ndim != 2 or input_ids.shape[0] != 1:
-        raise ValueError("inputs must hold input_ids of shape (1, L0): tam_widget explains one sequence at a time.")
-    ids: torch.Tensor = input_ids[0].cpu()
-    return ids
-
-
-def _token_texts(model: Any, tokenizer: Any, seq_ids: list[int], L0: int) -> tuple[list[str], list[bool]]:
-    """Each position's display text, and whether it is special (or a vision token)."""
-    vision_ids = set(vision_token_ids(model.config))
-    specials = special_ids(tokenizer)
-    is_vision = [t in vision_ids and i < L0 for i, t in enumerate(seq_ids)]
-    texts = token_texts(tokenizer, seq_ids, is_vision)
-    special = [v or t in specials for v, t in zip(is_vision, seq_ids, strict=True)]
-    return texts, special
 
 
 __all__ = ["Explanation", "View", "explain", "explain_inputs"]

@@ -17,18 +17,20 @@ import numpy as np
 import torch
 
 from . import params
-from .core.result import TAMMaps, TAMResult
+from .core.result import TAMResult
+from .explanation_maps import ExplanationMaps
 from .families.base import View
 
 
 @dataclass
-class Explanation:
+class Explanation(ExplanationMaps):
     """Every token's explanation and what a view needs to show it.
 
     Positions index the model's sequence (``L`` of them: input, then answer). Items are the
     explained tokens: the prompt's words (``prompt_positions``), then every answer token.
     ``results`` holds one result per method that ran (``{"tam": TAMResult}``), on the model's
-    device; ``method`` names the one shown first.
+    device; ``method`` names the one shown first. The maps (``maps``, ``view_maps``, ``class_map``,
+    ``contrast``, ``cells``) come from :class:`~tam_widget.explanation_maps.ExplanationMaps`.
     """
 
     results: dict[str, Any]  # method name -> that method's result
@@ -95,56 +97,6 @@ class Explanation:
         w = word.strip().lower()
         return [i for i, t in enumerate(self.item_texts) if t.strip().lower() == w]
 
-    # -- maps -------------------------------------------------------------------------------
-
-    def maps(
-        self, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True, layer: int | None = None
-    ) -> TAMMaps:
-        """All items' normalised TAM maps (see :meth:`TAMResult.maps`), computed on the result's device.
-        ``layer``: a decoder layer kept by ``explain(..., layers=...)`` (None: the last, as published)."""
-        return self.tam.at_layer(layer).maps(eci_scale, eci=eci, filter=filter)
-
-    @property
-    def layers(self) -> list[int]:
-        """The decoder layers whose maps this explanation holds (the last only, unless ``layers=`` asked)."""
-        tam = self.results.get("tam")
-        if tam is None or tam.n_layers is None:
-            return []
-        return [*sorted(tam.layers), tam.n_layers - 1]
-
-    def view_maps(
-        self, item: int, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True, layer: int | None = None
-    ) -> list[np.ndarray]:
-        """One float map per view for ``item``: ``(h, w)``, or ``(t, h, w)`` for a video view; it costs
-        one item's work (:meth:`TAMResult.item_map`), so a loop over the tokens costs one :meth:`maps`."""
-        item = params.item("item", item, len(self.item_positions))
-        return self._per_view(self.tam.at_layer(layer).item_map(item, eci_scale, eci=eci, filter=filter))
-
-    def class_map(
-        self, item: int, token: int | str, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True
-    ) -> list[np.ndarray]:
-        """``token``'s map at ``item`` (one float map per view, as :meth:`view_maps`): "what if the
-        model had said *this* here". ``token``: a token id or text among the candidates kept at
-        explain time (the top-k of every answer step) and the answer's tokens; the item's own token
-        gives its own map. The page shows the same map when a candidate is clicked."""
-        from .classes import resolve
-
-        item = params.item("item", item, len(self.item_positions))
-        ids = torch.tensor([resolve(self, item, token)])
-        return self._per_view(self.tam.class_maps(item, ids, eci_scale, eci=eci, filter=filter)[0])
-
-    def contrast(
-        self, item: int, a: int | str, b: int | str, eci_scale: float = 1.0, *, eci: bool = True, filter: bool = True
-    ) -> list[np.ndarray]:
-        """``class_map(item, a) - class_map(item, b)`` per view: signed, in ``[-1, 1]``; positive where
-        the evidence is for ``a`` rather than ``b`` (the page's contrast mode shows the same)."""
-        from .classes import resolve
-
-        item = params.item("item", item, len(self.item_positions))
-        ids = torch.tensor([resolve(self, item, a, "a"), resolve(self, item, b, "b")])
-        maps = self.tam.class_maps(item, ids, eci_scale, eci=eci, filter=filter)
-        return self._per_view(maps[0] - maps[1])
-
     # -- what if ----------------------------------------------------------------------------
 
     def what_if(self, answer: str | list[int], *, model: Any = None, processor: Any = None) -> Explanation:
@@ -168,25 +120,6 @@ class Explanation:
         source = source_of(self, model, processor)
         prefix = continue_prefix(self, item, token)
         return source.explain(prefix + source.generate_after(prefix, max_new_tokens))
-
-    def _per_view(self, image: torch.Tensor) -> list[np.ndarray]:
-        """A ``(n_v,)`` map split into one ``(h, w)`` or ``(t, h, w)`` array per view."""
-        flat = image.float().cpu().numpy()
-        out, at = [], 0
-        for v in self.views:
-            n = len(v.positions)
-            out.append(flat[at : at + n].reshape(v.grid))
-            at += n
-        return out
-
-    def cells(self) -> np.ndarray:
-        """``(n_v, 5)`` int: for every vision token in layout order, ``[view, image, frame, row, col]``."""
-        rows = []
-        for k, v in enumerate(self.views):
-            t, h, w = (1, *v.grid) if len(v.grid) == 2 else v.grid
-            f, r, c = np.unravel_index(np.arange(t * h * w), (t, h, w))
-            rows.append(np.stack([np.full_like(f, k), np.full_like(f, v.image), f, r, c], axis=1))
-        return np.concatenate(rows).astype(np.int64)
 
     def cpu(self) -> Explanation:
         """Move every method's result to the CPU (in place); returns ``self``."""

@@ -8,17 +8,16 @@ Two things make a pass safe to repeat and to share. The model runs in eval mode 
 (dropout off, so two identical calls give identical maps) and gets its own modes back after it,
 also when the pass raises. The capture hooks sit on the model's own modules, so two passes on
 one model at the same time would each capture the other's forwards: a per-model lock
-(:func:`model_lock`) makes them take turns.
+(:func:`model_lock`) makes them take turns. Both are :mod:`.pass_guard`'s; the tokens a pass reads
+and where its answer stops (``answer_token_ids``, ``check_context``, ``stop_ids``, ``answer_length``,
+``to_device``) are :mod:`.pass_tokens`'s. Their names are re-exported here.
 """
 
 from __future__ import annotations
 
 import inspect
-import threading
 import time
-import weakref
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,14 @@ import torch
 
 from ..families.base import Family
 from .capture import Capture, softcap_of
+from .pass_guard import _LOCKS as _LOCKS
+from .pass_guard import eval_mode as eval_mode
+from .pass_guard import model_lock as model_lock
+from .pass_tokens import answer_length as answer_length
+from .pass_tokens import answer_token_ids as answer_token_ids
+from .pass_tokens import check_context as check_context
+from .pass_tokens import stop_ids as stop_ids
+from .pass_tokens import to_device as to_device
 
 
 @dataclass(frozen=True)
@@ -101,35 +108,6 @@ def _fit(hidden: torch.Tensor, L: int) -> torch.Tensor:
     return torch.cat([hidden, hidden.new_zeros(L - hidden.shape[0], hidden.shape[1])])
 
 
-_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-
-
-def model_lock(model: Any) -> threading.RLock:
-    """The lock that serialises passes on ``model`` (re-entrant: a thread may nest passes on it)."""
-    with _LOCKS_GUARD:
-        lock = _LOCKS.get(model)
-        if lock is None:
-            lock = _LOCKS[model] = threading.RLock()
-        return lock
-
-
-@contextmanager
-def eval_mode(model: Any) -> Iterator[bool]:
-    """Run the block with ``model`` in eval mode; yield whether it was training. Every module's own
-    mode comes back afterwards (also when the block raises), so a partly frozen model stays so."""
-    modules = list(model.modules()) if isinstance(model, torch.nn.Module) else []
-    modes = [m.training for m in modules]
-    was_training = bool(getattr(model, "training", False))
-    if modules:
-        model.eval()
-    try:
-        yield was_training
-    finally:
-        for m, mode in zip(modules, modes, strict=True):
-            m.training = mode
-
-
 def generate(
     model: Any, inputs: dict[str, Any], cap: Capture, max_new_tokens: int, kwargs: dict[str, Any]
 ) -> tuple[torch.Tensor, int]:
@@ -184,74 +162,3 @@ def teacher_force(
     if cap.top_p:  # rows L0-1 .. L-1; the last predicts beyond the answer
         cap.top_p, cap.top_ids = [cap.top_p[0][:n]], [cap.top_ids[0][:n]]
     return seq[0].cpu(), n
-
-
-def answer_token_ids(tokenizer: Any, answer: str | Sequence[int]) -> list[int]:
-    """The answer's token ids: ``answer`` tokenised without special tokens, or the ids given."""
-    if isinstance(answer, str):
-        if not answer.strip():
-            raise ValueError("answer is empty: pass the text to explain, or answer=None to let the model generate.")
-        answer_ids = list(tokenizer(answer, add_special_tokens=False)["input_ids"])
-    else:
-        answer_ids = [int(t) for t in answer]
-    if not answer_ids:
-        raise ValueError(f"answer {answer!r} holds no tokens: pass some text, or answer=None to generate.")
-    return answer_ids
-
-
-def check_context(model: Any, length: int, what: str, fix: str) -> None:
-    """A ValueError when ``length`` tokens exceed the model's context."""
-    config = model.config
-    limit = None
-    for holder in (getattr(config, "text_config", None), config):
-        limit = getattr(holder, "max_position_embeddings", None) if holder is not None else None
-        if isinstance(limit, int):
-            break
-    if isinstance(limit, int) and length > limit:
-        raise ValueError(f"{what} is {length} tokens, beyond the model's context of {limit}: {fix}.")
-
-
-def stop_ids(model: Any, generate_kwargs: Mapping[str, Any]) -> set[int]:
-    """The end-of-sequence ids ``generate`` stopped on: those passed to it, else the model's own."""
-    given = generate_kwargs.get("eos_token_id")
-    if given is None and generate_kwargs.get("generation_config") is not None:
-        given = getattr(generate_kwargs["generation_config"], "eos_token_id", None)
-    holders = (
-        [given]
-        if given is not None
-        else [
-            getattr(cfg, "eos_token_id", None) if cfg is not None else None
-            for cfg in (
-                getattr(model, "generation_config", None),
-                getattr(model.config, "text_config", None),
-                model.config,
-            )
-        ]
-    )
-    stop: set[int] = set()
-    for value in holders:
-        if isinstance(value, torch.Tensor):
-            value = value.reshape(-1).tolist()
-        stop.update([int(value)] if isinstance(value, int) else [int(v) for v in value or []])
-    return stop
-
-
-def answer_length(new: torch.Tensor, stop: set[int], *, keep_stop: bool = True) -> tuple[int, bool]:
-    """``(kept, stopped)``: how many generated tokens the answer keeps, and whether one is end-of-sequence.
-
-    The answer runs to the first end-of-sequence token, which it keeps with ``keep_stop`` (the
-    reference explains it: it is a token the model chose) and leaves out without."""
-    for i, t in enumerate(new.tolist()):
-        if t in stop:
-            return (i + 1 if keep_stop else i), True
-    return new.numel(), False
-
-
-def to_device(inputs: Mapping[str, Any], device: torch.device, dtype: torch.dtype) -> dict[str, Any]:
-    """Every tensor of ``inputs`` on ``device``; floating ones also in ``dtype`` (the model's)."""
-    out: dict[str, Any] = {}
-    for k, v in inputs.items():
-        if isinstance(v, torch.Tensor):
-            v = v.to(device, dtype) if v.is_floating_point() else v.to(device)
-        out[k] = v
-    return out
