@@ -21,7 +21,7 @@ function videoPanel(t: number, image: ImageMeta) {
   const p = new HeatmapPanel(view, 1, image, frames, local, images);
   const main = contexts.get(p.canvas);
   if (!main) throw new Error("no mock context");
-  return { p, local, get, main, pictures };
+  return { p, local, get, main, pictures, contexts };
 }
 
 describe("a video panel", () => {
@@ -46,10 +46,10 @@ describe("a video panel", () => {
   });
 
   it("draws a picture smaller than the image over the whole canvas, zoomed parts by fractions", () => {
-    const { p, main, pictures } = videoPanel(2, { first: 1, frames: 2, height: 80, width: 100 });
+    const { p, pictures, contexts } = videoPanel(2, { first: 1, frames: 2, height: 80, width: 100 });
     p.resize(200, 1);
     p.setViewport({ x: 0.5, y: 0.25, z: 2 });
-    const drawn = main.draws.filter((d) => d.source === pictures[1]).at(-1);
+    const drawn = [...contexts.values()].flatMap((c) => c.draws).filter((d) => d.source === pictures[1]).at(-1); // into the panel's image layer
     expect(drawn?.args).toEqual([25, 10, 25, 20, 0, 0, p.canvas.width, p.canvas.height]); // of a 50 x 40 picture
   });
 });

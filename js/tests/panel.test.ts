@@ -132,7 +132,7 @@ describe("a zoomed panel", () => {
     const heat = [...contexts.values()].find((c) => c.canvas !== p.canvas);
     const main = contexts.get(p.canvas);
     if (!heat || !main) throw new Error("no mock context");
-    return { p, heat, main, images };
+    return { p, heat, main, images, contexts };
   }
   const jet = (v: number) => [...lut("jet").slice(3 * Math.floor(v * 255), 3 * Math.floor(v * 255) + 3), Math.round(255 * alpha(v))];
   const row = (img: ImageData, y: number) => Array.from({ length: img.width }, (_, x) => [...img.data.slice(4 * (y * img.width + x), 4 * (y * img.width + x) + 4)]);
@@ -155,17 +155,43 @@ describe("a zoomed panel", () => {
   });
 
   it("draws only the visible part of the image, and maps canvas points to cells through the zoom", () => {
-    const { p, main, images } = panel([4, 4]);
+    const { p, images, contexts } = panel([4, 4]);
     const img = { naturalWidth: 100, naturalHeight: 100 } as HTMLImageElement;
     vi.spyOn(images, "get").mockReturnValue(img);
     p.resize(200, 1);
     p.setViewport({ x: 0.25, y: 0.5, z: 2 });
-    const drawn = main.draws.filter((d) => d.source === img).at(-1);
+    const drawn = [...contexts.values()].flatMap((c) => c.draws).filter((d) => d.source === img).at(-1); // into the image layer
     expect(drawn?.args).toEqual([25, 50, 50, 50, 0, 0, 200, 200]);
     expect(p.cellAt(0, 0)).toEqual([2, 1]);
     expect(p.cellAt(0.99, 0.99)).toEqual([3, 2]);
     p.setViewport(FULL);
     expect(p.cellAt(0.99, 0.99)).toEqual([3, 3]);
+  });
+
+  it("resamples the image once per picture, size and zoom: a settings step copies it under the new heat layer", () => {
+    const { p, main, heat, images, contexts } = panel([1, 2]);
+    const img = { naturalWidth: 100, naturalHeight: 100 } as HTMLImageElement;
+    const other = { naturalWidth: 100, naturalHeight: 100 } as HTMLImageElement;
+    const get = vi.spyOn(images, "get").mockReturnValue(img);
+    const resampled = () => [...contexts.values()].flatMap((c) => c.draws).filter((d) => d.source === img || d.source === other).length;
+    p.resize(200, 1);
+    p.draw(Float32Array.from([0.2, 1]), "jet", 0.5);
+    expect(resampled()).toBe(1); // at the resize; the draw reuses it
+    const layer = main.draws.at(-2)?.source as HTMLCanvasElement; // the image layer, then the heat layer
+    for (const v of [0.3, 0.5, 0.7]) p.draw(Float32Array.from([v, 1]), "jet", 0.5); // a slider drag: three steps
+    p.compose(0.8);
+    expect(resampled()).toBe(1); // only copied
+    expect(main.draws.slice(-8).map((d) => [d.source, d.alpha, d.args.join()])).toEqual(
+      [0.5, 0.5, 0.5, 0.8].flatMap((a) => [[layer, 1, "0,0"], [heat.canvas, a, "0,0"]]),
+    );
+    expect([layer.width, layer.height]).toEqual([p.canvas.width, p.canvas.height]);
+    p.setViewport({ x: 0.25, y: 0.5, z: 2 }); // zoomed: at the new part and size
+    expect([resampled(), layer.width, p.canvas.width]).toEqual([2, 200, 200]); // 200 CSS px at 1 device px (256 unzoomed)
+    p.setOriginal(true); // the original beside: the same copy, nothing resampled
+    expect([resampled(), contexts.get(p.original)?.draws.at(-1)?.source]).toEqual([2, layer]);
+    get.mockReturnValue(other); // another picture (a video's next frame)
+    p.compose();
+    expect(resampled()).toBe(3);
   });
 
   it("+, −, reset and Ctrl + wheel change the zoom; a plain wheel does not", () => {

@@ -188,6 +188,44 @@ def test_tooltip_says_what_python_has(browser: Any, demo_exp: Explanation, tmp_p
     page.context.close()
 
 
+# after two animation frames: the token's, the tooltip's and its container's boxes
+PLACED = """(item) => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const tip = document.querySelector('[data-role="tooltip"]');
+  const token = document.querySelector(`[data-role="token"][data-index="${item}"]`);
+  resolve([box(token), box(tip), box(tip.offsetParent), tip.hidden]); })))"""
+
+
+def assert_under(page: Any, item: int) -> None:
+    token, tip, frame, hidden = page.evaluate(PLACED, item)
+    assert not hidden
+    assert tip[1] == pytest.approx(token[3] + 6, abs=0.5)  # 6 px below the token
+    left = max(frame[0], min(token[0], frame[2] - (tip[2] - tip[0])))  # at the token's left, inside its container
+    assert tip[0] == pytest.approx(left, abs=0.5)
+
+
+def test_the_tooltip_lands_under_its_token(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:  # noqa: F811
+    """Hover, a click and the arrow keys: the tooltip lies just below the token on show, at the token's left
+    edge unless that would run off its container's right edge."""
+    page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html", group_words=False))
+    page.mouse.move(0, 0)
+    tokens = page.locator('[data-role="token"]')
+    n = tokens.count()
+    far = max(range(n), key=lambda k: tokens.nth(k).bounding_box()["x"])  # the rightmost token: clamped
+    for item in [3, n - 2, far]:
+        tokens.nth(item).hover()
+        assert_under(page, item)
+    page.mouse.move(0, 0)
+    for item in [5, 2 * n // 3]:
+        # a click without the pointer over it: the focus shows it
+        page.evaluate("(i) => document.querySelectorAll('[data-role=\"token\"]')[i].click()", item)
+        assert_under(page, item)
+    page.keyboard.press("ArrowRight")
+    assert_under(page, 2 * n // 3 + 1)
+    guard.check()
+    page.context.close()
+
+
 def test_help_explains_the_view_and_links_the_paper(browser: Any, demo_exp: Explanation, tmp_path: Path) -> None:  # noqa: F811
     page, guard = open_page(browser, demo_exp.save_html(tmp_path / "p.html"))
     help_panel = page.locator('[data-role="help"]')

@@ -14,7 +14,7 @@ import { h, labelled } from "./dom";
 import type { FigureView } from "./figure";
 import type { ImageStore } from "./images";
 import { backingSize, GAP } from "./layout";
-import { HeatLayer, type Paint, paintOn } from "./raster";
+import { HeatLayer, ImageLayer, type Paint, paintOn } from "./raster";
 import { bindZoom, cellAt, clampView, FULL, toImage, type Viewport, ZoomBar } from "./zoom";
 
 export { axis, nearestAxis } from "./raster";
@@ -29,6 +29,7 @@ export class HeatmapPanel {
   private readonly ctx: CanvasRenderingContext2D | null;
   private readonly originalCtx: CanvasRenderingContext2D | null;
   private readonly heat: HeatLayer;
+  private readonly base = new ImageLayer(); // the image at the canvases' size and zoom, for both canvases
   private readonly caption: HTMLElement;
   private readonly bar: ZoomBar;
   private showOriginal = false;
@@ -118,8 +119,8 @@ export class HeatmapPanel {
     this.opacity = opacity;
     if (!this.ctx) return;
     const img = this.images.get(this.imageIndex());
-    if (this.showOriginal && this.originalCtx) paintOn(this.originalCtx, img, null, 1, this.zoom);
-    paintOn(this.ctx, img, this.heat.canvas, opacity, this.zoom);
+    if (this.showOriginal && this.originalCtx) paintOn(this.originalCtx, img, null, 1, this.zoom, this.base);
+    paintOn(this.ctx, img, this.heat.canvas, opacity, this.zoom, this.base);
     this.drawOutline(this.ctx, this.zoom, Math.max(1.5, 2 * this.dpr));
   }
 
