@@ -11,6 +11,7 @@ export class SignalStrip {
   readonly el: HTMLElement;
   private readonly bars: HTMLElement[] = [];
   private readonly first: number;
+  private readonly row: HTMLElement; // the bars; scrolls sideways when they do not fit
   private selected = -1;
 
   constructor(
@@ -19,7 +20,7 @@ export class SignalStrip {
   ) {
     this.first = meta.n_prompt;
     const signal = meta.signal;
-    const row = h("div", { class: "tam-strip-bars" });
+    const row = (this.row = h("div", { class: "tam-strip-bars" }));
     if (signal && meta.n_answer > 0) {
       for (let k = 0; k < meta.n_answer; k++) {
         const item = meta.n_prompt + k;
@@ -54,12 +55,14 @@ export class SignalStrip {
     this.el.addEventListener("mouseleave", this.onLeave);
   }
 
-  /** Mark the selected item's bar. */
+  /** Mark the selected item's bar, and scroll a long answer's row to it. */
   update(selected: number): void {
     if (selected === this.selected) return;
     this.bars[this.selected - this.first]?.classList.remove("is-selected");
-    this.bars[selected - this.first]?.classList.add("is-selected");
+    const bar = this.bars[selected - this.first];
+    bar?.classList.add("is-selected");
     this.selected = selected;
+    if (bar) afterLayout(() => revealIn(this.row, bar));
   }
 
   dispose(): void {
@@ -84,4 +87,17 @@ export class SignalStrip {
   };
 
   private readonly onLeave = () => this.on.hover(null);
+}
+
+/** Run `fn` when the frame's layout is done anyway (the next animation frame), so reading geometry forces none. */
+function afterLayout(fn: () => void): void {
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(fn);
+  else fn();
+}
+
+/** Scroll `row` sideways (only it: never the page) so that `bar` is in view, centred when it was out. */
+export function revealIn(row: HTMLElement, bar: HTMLElement): void {
+  const left = bar.offsetLeft; // the row is the bar's offsetParent (widget.css)
+  if (left >= row.scrollLeft && left + bar.offsetWidth <= row.scrollLeft + row.clientWidth) return;
+  row.scrollLeft = Math.max(0, left - (row.clientWidth - bar.offsetWidth) / 2);
 }
