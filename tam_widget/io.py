@@ -28,6 +28,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from . import io_checks
+from .core.eci import context_product
 from .core.layout import VisionLayout
 from .families.base import View
 from .methods import METHODS, get_method
@@ -133,7 +134,8 @@ def _derive(method: str, own: dict[str, torch.Tensor], device: torch.device) -> 
     for prefix in sorted({m.group(1) or "" for k in own if (m := re.fullmatch(r"(layer\d+\.)?(A|omega|E)", k))}):
         io_checks.check_eci(own, prefix)
         A, omega = own[f"{prefix}A"].to(device), own[f"{prefix}omega"].to(device)
-        out |= {f"{prefix}A": A, f"{prefix}omega": omega, f"{prefix}E": omega @ A}  # as core/eci.py forms it
+        E = context_product(omega, A)  # as core/eci.py forms it
+        out |= {f"{prefix}A": A, f"{prefix}omega": omega, f"{prefix}E": E}
     return out
 
 

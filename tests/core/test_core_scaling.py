@@ -173,3 +173,25 @@ def test_u8_is_the_floor_of_255_times_the_map_in_any_chunking(
     image.view(-1)[: len(edges)] = torch.tensor(edges)
     maps = TAMMaps(image=image, text=torch.zeros(13, 13), layout=VisionLayout.from_grids(range(5), [(1, 5)]))
     assert torch.equal(maps.u8, torch.floor(image * 255).clamp(0, 255).to(torch.uint8))
+
+
+@pytest.mark.parametrize("T", [1, 256, 257, 600, 1024])
+def test_the_context_product_is_omega_times_a_by_row_blocks(T: int) -> None:
+    """``E = Omega @ A`` a block of rows at a time, reading only the columns left of each block's end
+    (Omega strictly lower triangular: every context is earlier): T under, at, just over and not a
+    multiple of the block; a weight just left of a block's end counts."""
+    from tam_widget.core.eci import _BLOCK_ROWS, context_product
+
+    g = torch.Generator().manual_seed(T)
+    omega, A = torch.tril(torch.rand(T, T, generator=g), -1), torch.rand(T, 37, generator=g)
+    if T > _BLOCK_ROWS:
+        omega[_BLOCK_ROWS - 1 + 1, _BLOCK_ROWS - 1] = 50.0  # row 256 reads item 255, the first block's last
+    torch.testing.assert_close(context_product(omega, A), omega @ A, rtol=1e-5, atol=1e-4)
+
+
+def test_a_context_product_of_weights_that_are_not_lower_triangular_is_the_full_product() -> None:
+    from tam_widget.core.eci import context_product
+
+    g = torch.Generator().manual_seed(1)
+    omega, A = torch.rand(600, 600, generator=g), torch.rand(600, 9, generator=g)
+    assert torch.equal(context_product(omega, A), omega @ A)
