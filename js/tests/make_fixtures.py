@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from filter_fixtures import write_filter  # beside this file: the script's folder is on the path
 
 from tam_widget.core.result import TAMResult
 from tam_widget.display import wire
@@ -268,6 +269,7 @@ def main() -> int:
         (OUT / f"{fx['name']}.json").write_text(json.dumps(fx, separators=(",", ":")))
         print(f"{fx['name']}: T={fx['T']} n_v={fx['n_v']} -> {OUT / (fx['name'] + '.json')}")
     write_layered()
+    write_filter(OUT, floats)
     return 0
 
 

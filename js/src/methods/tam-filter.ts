@@ -1,22 +1,30 @@
 /**
- * TAM's rank Gaussian filter, exactly as tam_widget/core/rgf.py computes it: each cell becomes
- * the mean of its k x k window (numpy 'reflect' padding) weighted by a Gaussian over the sorted
- * ranks, of width the window's coefficient of variation. float32 steps in the core's order.
+ * TAM's rank Gaussian filter, exactly as tam_widget/core/rgf.py and rgf_tape.py compute it: each
+ * cell becomes the mean of its k x k window (numpy 'reflect' padding) weighted by a Gaussian over
+ * the sorted ranks, of width the window's coefficient of variation. float32 steps in the core's
+ * order: the window sums S and Q (of squares) column by column, the exponent -1/(2 cv^2) from them,
+ * the symmetric ranks' pair sums, the weights (for k = 3 one exp and its powers, Horner's rule).
+ * The 3 x 3 window, TAM's, has its own path (tam-filter3.ts); this one takes any odd k.
  */
 
 import type { FrameMeta } from "../codec";
+import { filter3 } from "./tam-filter3";
 
 const f32 = Math.fround;
+const TINY = 2 ** -126; // float32's smallest normal: n var's floor (a constant window's weights vanish)
+export const EXP_FLOOR = -87; // the lowest exponent of a weight, as the core's
 
-/** The filter's reusable buffers: one window, its Gaussian weights, and reflect indices per (length, pad). */
+/** The filter's reusable buffers: one window and its column sums, per-column buffers of the 3 x 3 path,
+ * and reflect indices per (length, pad). */
 export class FilterScratch {
   readonly window: Float64Array; // the k*k values of one window
-  readonly weights: Float64Array; // g for each distance from the median rank: 0 .. k*k >> 1
+  readonly pairs: Float64Array; // pair sums x[m - d] + x[m + d], d = 1 .. m
+  columns = new Float64Array(0); // the 3 x 3 path: per padded column, its sum, sum of squares and sorted values
   private readonly indices = new Map<string, Int32Array>();
 
   constructor(readonly kernel: number) {
     this.window = new Float64Array(kernel * kernel);
-    this.weights = new Float64Array(((kernel * kernel) >> 1) + 1);
+    this.pairs = new Float64Array((kernel * kernel) >> 1);
   }
 
   reflect(n: number, pad: number): Int32Array {
@@ -24,6 +32,12 @@ export class FilterScratch {
     let idx = this.indices.get(key);
     if (!idx) this.indices.set(key, (idx = reflectIndex(n, pad)));
     return idx;
+  }
+
+  /** The 3 x 3 path's column buffer for rows `width` + 2 padded columns wide (5 values a column). */
+  columnsFor(width: number): Float64Array {
+    if (this.columns.length < 5 * (width + 2)) this.columns = new Float64Array(5 * (width + 2));
+    return this.columns;
   }
 }
 
@@ -46,30 +60,92 @@ export function filterFrames(src: Float32Array, dst: Float32Array, frames: Frame
 
 /** Rank Gaussian filter of one (h, w) frame stored at src[offset ..], written to dst[offset ..]. */
 export function filterFrame(src: Float32Array, dst: Float32Array, frame: FrameMeta, scratch: FilterScratch): void {
+  if (scratch.kernel === 3) return filter3(src, dst, frame, scratch.reflect(frame.height, 1), scratch.reflect(frame.width, 1), scratch.columnsFor(frame.width));
+  filterAny(src, dst, frame, scratch);
+}
+
+/** Any odd k: each window gathered, sorted and weighted on its own. */
+export function filterAny(src: Float32Array, dst: Float32Array, frame: FrameMeta, scratch: FilterScratch): void {
   const { offset, height: h, width: w } = frame;
   const pad = scratch.kernel >> 1;
   const rows = scratch.reflect(h, pad);
   const cols = scratch.reflect(w, pad);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      gather(scratch, src, offset, rows, cols, y, x, w);
-      sortWindow(scratch.window);
-      dst[offset + y * w + x] = rankGaussian(scratch.window, scratch.weights);
+      const [sum, squares] = gather(scratch, src, offset, rows, cols, y, x, w);
+      dst[offset + y * w + x] = sum > 0 ? weighted(scratch, exponent(sum, squares, scratch.window.length)) : masked(sum);
     }
   }
 }
 
-/** Copy the window of cell (y, x) into scratch.window, row by row (rows, cols: padded reflect indices). */
-function gather(scratch: FilterScratch, src: Float32Array, offset: number, rows: Int32Array, cols: Int32Array, y: number, x: number, w: number): void {
+/** Copy the window of cell (y, x) into scratch.window, column after column, and return its sums of values and of
+ * squares in the core's order: each column down its rows, then the columns left to right. */
+function gather(scratch: FilterScratch, src: Float32Array, offset: number, rows: Int32Array, cols: Int32Array, y: number, x: number, w: number): [number, number] {
   const { kernel: k, window: win } = scratch;
-  let m = 0;
-  for (let i = 0; i < k; i++) {
-    const r = offset + rows[y + i] * w;
-    for (let j = 0; j < k; j++) win[m++] = src[r + cols[x + j]];
+  let sum = 0;
+  let squares = 0;
+  for (let j = 0; j < k; j++) {
+    const c = offset + cols[x + j];
+    let s = src[c + rows[y] * w];
+    let q = f32(s * s);
+    win[j * k] = s;
+    for (let i = 1; i < k; i++) {
+      const v = (win[j * k + i] = src[c + rows[y + i] * w]);
+      s = f32(s + v);
+      q = f32(q + v * v); // the core's addcmul: one rounding (a fused multiply-add; the product is exact in float64)
+    }
+    sum = j === 0 ? s : f32(sum + s);
+    squares = j === 0 ? q : f32(squares + q);
   }
+  return [sum, squares];
 }
 
-/** Insertion sort, ascending: k*k is 9 or 25 values. */
+/** A window whose sum is not positive gives 0 (NaN stays NaN, as the core's sign mask leaves it). */
+export function masked(sum: number): number {
+  return Number.isNaN(sum) ? NaN : 0;
+}
+
+/** The weights' exponent at rank distance 1, -1 / (2 cv^2), from a window's sum S and sum of squares Q
+ * (n var = Q - S^2 / n, 1 / cv^2 = S (S / n var) / n), at least EXP_FLOOR. */
+export function exponent(sum: number, squares: number, n: number): number {
+  const nvar = Math.max(f32(squares + f32(f32(-1 / n) * sum) * sum), TINY);
+  const e = f32(f32(f32(-0.5 / n) * f32(sum / nvar)) * sum);
+  return e < EXP_FLOOR ? EXP_FLOOR : e;
+}
+
+/** sum_i g_i x_(i) / sum_i g_i over the sorted window (scratch.window, sorted here), g = exp(d^2 expo) at rank
+ * distance d from the median: the pair sums x[m - d] + x[m + d] weighted, as the core's. */
+function weighted(scratch: FilterScratch, expo: number): number {
+  const { window: win, pairs } = scratch;
+  sortWindow(win);
+  const m = win.length >> 1;
+  if (m === 0) return win[0];
+  for (let d = 1; d <= m; d++) pairs[d - 1] = f32(win[m - d] + win[m + d]);
+  if (m === 4) return horner(win[4], pairs[0], pairs[1], pairs[2], pairs[3], expo);
+  let num = win[m];
+  let den = 0;
+  for (let d = 1; d <= m; d++) {
+    const g = f32(Math.exp(Math.max(f32(expo * d * d), EXP_FLOOR)));
+    num = f32(num + g * pairs[d - 1]);
+    den = f32(den + g);
+  }
+  return f32(num / f32(f32(den * 2) + 1));
+}
+
+/** The 3 x 3 window's value from its median and pair sums: one exp, the weights g, g^4, g^9, g^16 by Horner's
+ * rule, num = x4 + g (s1 + g^3 (s2 + g^5 (s3 + g^7 s4))), den = 1 + 2 g (1 + g^3 (1 + g^5 (1 + g^7))). */
+export function horner(x4: number, s1: number, s2: number, s3: number, s4: number, expo: number): number {
+  const g = f32(Math.exp(expo));
+  const g2 = f32(g * g);
+  const g3 = f32(g2 * g);
+  const g5 = f32(g3 * g2);
+  const g7 = f32(g5 * g2);
+  const num = f32(x4 + g * f32(s1 + g3 * f32(s2 + g5 * f32(s3 + g7 * s4))));
+  const den = f32(1 + f32(2 * g) * f32(1 + g3 * f32(1 + g5 * f32(g7 + 1))));
+  return f32(num / den);
+}
+
+/** Insertion sort, ascending (k*k values). */
 function sortWindow(win: Float64Array): void {
   for (let i = 1; i < win.length; i++) {
     const v = win[i];
@@ -77,44 +153,4 @@ function sortWindow(win: Float64Array): void {
     for (; j >= 0 && win[j] > v; j--) win[j + 1] = win[j];
     win[j + 1] = v;
   }
-}
-
-/** The Gaussian-over-ranks mean of a sorted window; 0 when its mean is not positive. */
-function rankGaussian(win: Float64Array, weights: Float64Array): number {
-  const mu = mean(win);
-  if (!(mu > 0)) return 0;
-  const cv2 = f32(f32(variance(win, mu) / win.length) / f32(mu * mu));
-  return gaussianMean(win, f32(0.5 / cv2), weights); // inv = Infinity when cv = 0: only the median keeps its weight
-}
-
-function mean(win: Float64Array): number {
-  let sum = win[0];
-  for (let i = 1; i < win.length; i++) sum = f32(sum + win[i]);
-  return f32(sum / win.length);
-}
-
-/** The float32 sum of squared deviations from mu. */
-function variance(win: Float64Array, mu: number): number {
-  let v = 0;
-  for (let i = 0; i < win.length; i++) {
-    const d = f32(win[i] - mu);
-    v = f32(v + f32(d * d));
-  }
-  return v;
-}
-
-/** sum g_i x_i / sum g_i with g_i = exp(-(i - median rank)^2 * inv); ranks the same distance from the
- * median share their weight, so each exp is taken once (into weights). */
-function gaussianMean(win: Float64Array, inv: number, weights: Float64Array): number {
-  const half = win.length >> 1;
-  weights[0] = 1;
-  for (let d = 1; d <= half; d++) weights[d] = f32(Math.exp(f32(-(d * d) * inv)));
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < win.length; i++) {
-    const g = weights[i < half ? half - i : i - half];
-    num = f32(num + f32(g * win[i]));
-    den = f32(den + g);
-  }
-  return num / den;
 }
