@@ -171,7 +171,7 @@ export class App {
     const view = this.view;
     this.renderTokens(view);
     const shown = this.shown;
-    const map = view.maps.resolve(shown, readSettings(this.model), this.local.pick);
+    const map = view.maps.resolve(shown, readSettings(this.model), this.local.pick, this.panels.map((p) => p.frameIndex));
     this.waiting = map.notice === LOADING;
     const reliance = view.method.maps.reliance?.();
     this.tokens.update(this.selected, shown, map.text, map.finite ? map.nText : 0, reliance ? relianceUnits(reliance) : null);
@@ -181,8 +181,8 @@ export class App {
     this.layers.show(view, this.selected);
     this.showNotice(map.notice);
     const smooth = this.model.get("smooth") !== false;
-    const [image, colours] = map.signed ? [toUnit(map.image, this.unit), DIVERGING] : [map.image, colormap];
-    for (const p of this.panels) p.draw(image, colours, opacity, map.finite && !map.flat, smooth);
+    const unit = map.signed ? toUnit(map.image, this.unit) : null; // a contrast: diverging colours
+    for (const p of this.panels) p.draw(unit ?? map.frame?.(p.frameIndex) ?? map.image, unit ? DIVERGING : colormap, opacity, map.finite && !map.flat, smooth);
   }
 
   /** (Re)build the tokens when the word grouping or the method changed (a method's noise floor mutes tokens). */

@@ -18,6 +18,9 @@ export type Params = Readonly<Record<string, number | boolean>>;
 /** One item's displayed maps; the arrays may be overwritten by the method's next computation. */
 export interface ItemMaps {
   image: Float32Array; // (n_v) in [0, 1], split into frames by meta.frames
+  /** The same buffer as image, where only frame f (an index into meta.frames) need be ready: a method that
+   * computes its maps frame by frame (TAM's filter) does no more for a panel showing one frame. */
+  frame?(f: number): Float32Array;
   text: Float32Array; // entries 0 .. nText-1 in [0, 1]: relevance of the earlier items
   nText: number;
   /** false when the item's data hold NaN or infinite values: the map means nothing and is shown as n/a. */

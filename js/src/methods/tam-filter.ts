@@ -58,6 +58,49 @@ export function filterFrames(src: Float32Array, dst: Float32Array, frames: Frame
   for (const frame of frames) filterFrame(src, dst, frame, scratch);
 }
 
+/**
+ * One map's filter, a frame at a time as the frames are read: a panel shows one frame of a video, so a
+ * switch filters that frame only, and the others wait until something reads the whole map (all()).
+ * src is read when a frame is asked for: it must not change until the next reset().
+ */
+export class FilteredFrames {
+  private src: Float32Array | null = null;
+  private frames: FrameMeta[] = [];
+  private done = new Uint8Array(0); // per frame: 1 once filtered into out
+  private left = 0; // frames not filtered yet
+
+  constructor(
+    readonly out: Float32Array,
+    private readonly scratch: FilterScratch,
+  ) {}
+
+  /** A new map to filter: none of its frames is filtered yet. */
+  reset(src: Float32Array, frames: FrameMeta[]): void {
+    this.src = src;
+    this.frames = frames;
+    if (this.done.length === frames.length) this.done.fill(0);
+    else this.done = new Uint8Array(frames.length);
+    this.left = frames.length;
+  }
+
+  /** out, with frame `index` (of the frames reset() was given) filtered; the other frames' cells as they are. */
+  frame(index: number): Float32Array {
+    const f = this.frames[index];
+    if (f && this.src && !this.done[index]) {
+      filterFrame(this.src, this.out, f, this.scratch);
+      this.done[index] = 1;
+      this.left--;
+    }
+    return this.out;
+  }
+
+  /** out with every frame filtered. */
+  all(): Float32Array {
+    for (let i = 0; this.left > 0 && i < this.frames.length; i++) this.frame(i);
+    return this.out;
+  }
+}
+
 /** Rank Gaussian filter of one (h, w) frame stored at src[offset ..], written to dst[offset ..]. */
 export function filterFrame(src: Float32Array, dst: Float32Array, frame: FrameMeta, scratch: FilterScratch): void {
   if (scratch.kernel === 3) return filter3(src, dst, frame, scratch.reflect(frame.height, 1), scratch.reflect(frame.width, 1), scratch.columnsFor(frame.width));

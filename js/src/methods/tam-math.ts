@@ -12,7 +12,7 @@
 
 import type { FrameMeta } from "../codec";
 import type { ItemMaps } from "./index";
-import { FilterScratch, filterFrames } from "./tam-filter";
+import { FilteredFrames, FilterScratch } from "./tam-filter";
 import { accumulateRows, dequantiseRow, GROUP, omegaRow, type Rows, relevanceRow, type WeightedRows, weightedRows } from "./tam-rows";
 
 const f32 = Math.fround;
@@ -40,9 +40,10 @@ export class Workspace {
   readonly row: Float32Array; // (n_v) a raw map read back from its uint16 row
   readonly acc: Float64Array; // (n_v) the sum behind `interference`
   readonly corrected: Float32Array; // (n_v) after ECI, then normalised in place
-  readonly filtered: Float32Array; // (n_v) after the rank Gaussian filter
+  readonly filtered: Float32Array; // (n_v) after the rank Gaussian filter (frame by frame, as read: frames)
   readonly text: Float32Array; // (T) normalised relevance of the first nText items
   readonly filter: FilterScratch;
+  readonly frames: FilteredFrames; // filters corrected into filtered, the frames read so far
 
   constructor(nv: number, T: number, kernel: number) {
     this.interference = new Float32Array(nv);
@@ -52,13 +53,15 @@ export class Workspace {
     this.filtered = new Float32Array(nv);
     this.text = new Float32Array(T);
     this.filter = new FilterScratch(kernel);
+    this.frames = new FilteredFrames(this.filtered, this.filter);
   }
 }
 
 /**
  * The item's displayed map and shown text relevance; both are workspace buffers, valid until the
  * next call. E: the item's interference when the caller holds it (tam-cache.ts), else computed
- * into the workspace, once per item (a slider drag reuses it).
+ * into the workspace, once per item (a slider drag reuses it). With the filter, the map's frames are
+ * filtered as they are read: `frame(f)` one (what a panel shows), `image` all of them.
  */
 export function computeItem(data: TamData, item: number, settings: MapSettings, ws: Workspace, E?: Float32Array): ItemMaps {
   if (settings.lambda !== 0 && !E && ws.eItem !== item) {
@@ -68,8 +71,16 @@ export function computeItem(data: TamData, item: number, settings: MapSettings, 
   correctInto(ws.corrected, data, item, settings.lambda, E ?? ws.interference);
   const nText = normaliseInto(ws.corrected, ws.text, data, item);
   if (!settings.filter) return { image: ws.corrected, text: ws.text, nText };
-  filterFrames(ws.corrected, ws.filtered, data.frames, ws.filter);
-  return { image: ws.filtered, text: ws.text, nText };
+  const frames = ws.frames;
+  frames.reset(ws.corrected, data.frames);
+  return {
+    get image() {
+      return frames.all();
+    },
+    frame: (f: number) => frames.frame(f),
+    text: ws.text,
+    nText,
+  };
 }
 
 /** out = E_v = sum_k omega[v, k] A_k (the core's omega @ A, row v) from the uint16 rows, skipping zero weights. */

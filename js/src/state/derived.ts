@@ -18,7 +18,8 @@ export function validItem(item: unknown, meta: WireMeta): number {
 interface CurrentMap {
   item: number;
   params: Params; // what of the settings the map depends on (the method's params)
-  image: Float32Array; // (n_v) in [0, 1], split into frames by meta.frames
+  readonly image: Float32Array; // (n_v) in [0, 1], split into frames by meta.frames
+  frame?(f: number): Float32Array; // image with frame f ready (ItemMaps.frame)
   text: Float32Array; // (nText) normalised relevance of items 0 .. nText-1
   nText: number;
   finite: boolean; // false: the item's data hold NaN or infinities, its map is shown as n/a
@@ -40,7 +41,19 @@ export class MapState {
     const maps = this.method.maps.compute(item, params);
     this.computeCount++;
     const text = maps.text.subarray(0, maps.nText);
-    this.current = { item, params, image: maps.image, text, nText: maps.nText, finite: maps.finite ?? true, notice: maps.notice, pending: maps.pending };
+    this.current = {
+      item,
+      params,
+      get image() {
+        return maps.image; // read when asked for: a map filtered frame by frame (ItemMaps.frame) stays so
+      },
+      frame: maps.frame?.bind(maps),
+      text,
+      nText: maps.nText,
+      finite: maps.finite ?? true,
+      notice: maps.notice,
+      pending: maps.pending,
+    };
     return this.current;
   }
 }

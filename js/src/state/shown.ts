@@ -14,7 +14,8 @@ export const FLAT_SPREAD = 1e-6;
 export interface ShownMap {
   item: number;
   params: Params; // what the map depends on (TAM: lambda, filter)
-  image: Float32Array; // (n_v): in [0, 1], or in [-1, 1] when signed
+  readonly image: Float32Array; // (n_v): in [0, 1], or in [-1, 1] when signed
+  frame?(f: number): Float32Array; // image with frame f ready, the rest maybe not yet (ItemMaps.frame): what a panel reads
   text: Float32Array; // relevance of the earlier items (none for a contrast)
   nText: number;
   finite: boolean; // false: the data hold NaN or infinities, the map is n/a (not drawn)
@@ -73,19 +74,45 @@ export class ShownMaps {
     return !info || !info.kept.includes(Number(settings.layer)) || settings.layer === info.n - 1;
   }
 
-  resolve(item: number, settings: Settings, pick: CandidatePick | null): ShownMap {
+  /** The map on show at item; `visible`: the frames (indices into meta.frames) the panels show, read first. */
+  resolve(item: number, settings: Settings, pick: CandidatePick | null, visible: readonly number[] = []): ShownMap {
     const own = this.state.map(item, settings);
     const here = pick && pick.item === item ? pick : null;
     const picked = here && (here.b === null ? this.classes.classMap(item, here.a, settings) : this.classes.contrast(item, here.a, here.b, settings));
     const map = picked ?? own;
     const signed = Boolean(picked && here?.b !== null);
-    const spread = signed ? maxAbs(map.image) * 2 : span(map.image);
-    const flat = map.finite && ((!picked && this.belowFloor(item) && this.lastLayer(settings)) || !(spread >= FLAT_SPREAD));
-    const base = { item, params: own.params, image: map.image, text: map.text, nText: map.nText, finite: map.finite, flat, signed };
-    return { ...base, pick: picked ? here : null, notice: this.notice(base, picked !== null, picked ? undefined : own.notice) };
+    const spreads = () => (signed ? maxAbs(map.image) * 2 >= FLAT_SPREAD : picked ? span(map.image) >= FLAT_SPREAD : this.spreads(own, visible));
+    const flat = map.finite && ((!picked && this.belowFloor(item) && this.lastLayer(settings)) || !spreads());
+    const facts = { item, finite: map.finite, flat, signed };
+    const notice = this.notice(facts, picked !== null, picked ? undefined : own.notice);
+    return {
+      ...facts,
+      params: own.params,
+      get image() {
+        return map.image; // read when asked for: the own map's frames are filtered as read (frame)
+      },
+      frame: picked ? undefined : own.frame,
+      text: map.text,
+      nText: map.nText,
+      pick: picked ? here : null,
+      notice,
+    };
   }
 
-  private notice(m: Omit<ShownMap, "pick" | "notice">, picked: boolean, why?: string): string {
+  /** Whether the map's values spread at least FLAT_SPREAD: the frames on show first (their spread bounds the whole
+   * map's from below), the whole map only when they do not. */
+  private spreads(map: { readonly image: Float32Array; frame?(f: number): Float32Array }, visible: readonly number[]): boolean {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const f of map.frame ? visible : []) {
+      const { offset, height, width } = this.meta.frames[f] ?? { offset: 0, height: 0, width: 0 };
+      [lo, hi] = range(map.frame?.(f) ?? map.image, offset, offset + height * width, lo, hi);
+    }
+    if (hi - lo >= FLAT_SPREAD) return true;
+    return span(map.image) >= FLAT_SPREAD;
+  }
+
+  private notice(m: Pick<ShownMap, "item" | "finite" | "flat" | "signed">, picked: boolean, why?: string): string {
     if (!m.finite) return `Map n/a: the data of item ${m.item} hold NaN or infinite values (a float16 model may have overflowed).`;
     if (!m.flat) return "";
     if (why) return why; // the method has no map here (EAGLE: a token it did not explain)
@@ -96,13 +123,17 @@ export class ShownMaps {
 }
 
 function span(x: Float32Array): number {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < x.length; i++) {
+  const [lo, hi] = range(x, 0, x.length, Infinity, -Infinity);
+  return hi - lo;
+}
+
+/** The least and greatest of lo, hi and x[from .. to) (NaNs skipped). */
+function range(x: Float32Array, from: number, to: number, lo: number, hi: number): [number, number] {
+  for (let i = from; i < to; i++) {
     if (x[i] < lo) lo = x[i];
     if (x[i] > hi) hi = x[i];
   }
-  return hi - lo;
+  return [lo, hi];
 }
 
 function maxAbs(x: Float32Array): number {

@@ -68,7 +68,12 @@ export class HeatmapPanel {
 
   /** The frame of the vision layout on show (a video view steps through its frames). */
   get frame(): FrameMeta {
-    return this.frames[this.view.frames[this.local.frames[this.index] ?? 0] ?? this.view.frames[0]];
+    return this.frames[this.frameIndex];
+  }
+
+  /** Its index into meta.frames. */
+  get frameIndex(): number {
+    return this.view.frames[this.local.frames[this.index] ?? 0] ?? this.view.frames[0];
   }
 
   /** The image's height / width (the layout sizes panels by it). */
