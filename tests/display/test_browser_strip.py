@@ -6,13 +6,12 @@ Screenshots go to build/screenshots/ (or $TAM_SCREENSHOTS): look at them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Guard, launch, screenshot
-from playwright.sync_api import sync_playwright
+from browser import Guard, screenshot
+from test_browser_page import browser  # noqa: F401 (fixtures)
 
 from tam_widget import Explanation, explain
 
@@ -34,16 +33,10 @@ def long_exp() -> Explanation:
     return explain(qwen2_vl_model(seed=5), qwen2_vl_processor(), image, "Describe.", answer=answer)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
 def test_a_long_answers_strip_scrolls_inside_the_column_and_follows_the_selection(
-    browser: Any, long_exp: Explanation, tmp_path: Path
+    browser: Any,  # noqa: F811 (the shared fixture)
+    long_exp: Explanation,
+    tmp_path: Path,
 ) -> None:
     n_answer = long_exp.tam.n_answer
     assert n_answer >= 300  # enough bars that even 4 px ones cannot fit a 1,100 px page
