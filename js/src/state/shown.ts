@@ -102,14 +102,14 @@ export class ShownMaps {
   /** Whether the map's values spread at least FLAT_SPREAD: the frames on show first (their spread bounds the whole
    * map's from below), the whole map only when they do not. */
   private spreads(map: { readonly image: Float32Array; frame?(f: number): Float32Array }, visible: readonly number[]): boolean {
+    const read = map.frame; // bound (MapState): reads one frame of the map
     let lo = Infinity;
     let hi = -Infinity;
-    for (const f of map.frame ? visible : []) {
-      const { offset, height, width } = this.meta.frames[f] ?? { offset: 0, height: 0, width: 0 };
-      [lo, hi] = range(map.frame?.(f) ?? map.image, offset, offset + height * width, lo, hi);
+    for (const f of visible) {
+      const frame = this.meta.frames[f];
+      if (read && frame) [lo, hi] = range(read(f), frame.offset, frame.offset + frame.height * frame.width, lo, hi);
     }
-    if (hi - lo >= FLAT_SPREAD) return true;
-    return span(map.image) >= FLAT_SPREAD;
+    return hi - lo >= FLAT_SPREAD || span(map.image) >= FLAT_SPREAD;
   }
 
   private notice(m: Pick<ShownMap, "item" | "finite" | "flat" | "signed">, picked: boolean, why?: string): string {
