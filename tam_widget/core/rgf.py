@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import rgf_fused
 from .rgf_networks import sorting_network, window_network
 from .rgf_tape import ChunkTape, record, work_size
 
@@ -107,13 +108,17 @@ def filter_into(
     work: Workspace | None = None,
     *,
     nonnegative: bool = False,
-) -> Workspace:
-    """Filter ``(B, F, h, w)`` maps (any strides) into ``out`` (same shape, any strides), in chunks
-    over ``B``; ``work`` (from :func:`workspace`) is made here when not given or not fit for ``maps``.
-    ``nonnegative=True`` promises maps without negative values (the caller's word, unchecked) and
-    skips masking windows whose mean is not positive: those are then all zeros, which give 0 anyway.
-    Returns the workspace used, for the next call."""
+) -> Workspace | None:
+    """Filter ``(B, F, h, w)`` maps (any strides) into ``out`` (same shape, any strides): compiled a frame
+    at a time where :func:`.rgf_fused.usable`, else replayed torch calls in chunks over ``B``, with ``work``
+    (from :func:`workspace`) made here when not given or not fit for ``maps``. ``nonnegative=True``
+    promises maps without negative values (the caller's word, unchecked) and skips masking windows whose
+    mean is not positive: those are then all zeros, which give 0 anyway. Returns the workspace for the
+    next call (``work`` itself on the compiled path, which needs none)."""
     check_kernel(kernel)
+    if rgf_fused.usable(maps, out):
+        rgf_fused.filter_into(maps, out, kernel, nonnegative=nonnegative)
+        return work
     if work is None or not work.fits(maps, kernel):
         work = workspace(maps, kernel)
     step = _rows_per_chunk(maps.shape)

@@ -89,7 +89,7 @@ def test_activations_eci_and_scale_equal_the_plain_products(grids, shuffle: bool
 @pytest.mark.parametrize("grids", list(GRIDS.values()), ids=list(GRIDS))
 @pytest.mark.parametrize("items_per_chunk", [1, 3, 64])
 def test_maps_in_chunks_equal_the_whole_matrix_pipeline(
-    grids, items_per_chunk: int, monkeypatch: pytest.MonkeyPatch
+    grids, items_per_chunk: int, monkeypatch: pytest.MonkeyPatch, filter_path: str
 ) -> None:
     case = make_case(grids=grids, n_prompt=4, n_answer=13, seed=5)  # 17 items: no chunk size divides it
     res = case.compute()
@@ -141,7 +141,7 @@ def test_window_network_sorts_every_window_of_sorted_zero_one_columns(kernel: in
 @pytest.mark.parametrize("kernel", [3, 5])
 @pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (12, 10)])
 def test_filter_equals_a_sort_based_filter(
-    kernel: int, shape: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+    kernel: int, shape: tuple[int, int], monkeypatch: pytest.MonkeyPatch, filter_path: str
 ) -> None:
     monkeypatch.setattr(rgf, "_CHUNK_CELLS", 2 * shape[0] * shape[1] + 1)  # chunks of two maps, one left over
     gen = torch.Generator().manual_seed(kernel * 100 + shape[0])

@@ -8,7 +8,7 @@ import pytest
 import torch
 from test_core_scaling import sort_filter
 
-from tam_widget.core import rgf
+from tam_widget.core import rgf, rgf_fused
 
 
 def kinds_of_maps(shape: tuple[int, int], seed: int, dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
@@ -34,7 +34,7 @@ def kinds_of_maps(shape: tuple[int, int], seed: int, dtype: torch.dtype = torch.
 @pytest.mark.parametrize("shape", [(1, 1), (2, 3), (6, 7), (12, 10)])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
 def test_filter_equals_a_sort_based_filter_on_every_kind_of_map(
-    kernel: int, shape: tuple[int, int], dtype: torch.dtype, monkeypatch: pytest.MonkeyPatch
+    kernel: int, shape: tuple[int, int], dtype: torch.dtype, monkeypatch: pytest.MonkeyPatch, filter_path: str
 ) -> None:
     monkeypatch.setattr(rgf, "_CHUNK_CELLS", 2 * shape[0] * shape[1] + 1)  # chunks of two maps, one left over
     kinds = kinds_of_maps(shape, seed=kernel * 100 + shape[0], dtype=dtype)
@@ -47,7 +47,7 @@ def test_filter_equals_a_sort_based_filter_on_every_kind_of_map(
         torch.testing.assert_close(got[i].double() / scale, want[i] / scale, atol=tol, rtol=0, msg=name)
 
 
-def test_every_weight_counts() -> None:
+def test_every_weight_counts(filter_path: str) -> None:
     # one window whose nine values are far apart, with cv near 1: each rank's weight is far from 0 and 1,
     # so a wrong power of g on any rank pair moves the result well beyond the tolerance
     window = torch.tensor([0.0, 0.05, 0.1, 0.2, 0.35, 0.6, 1.0, 1.6, 2.5], dtype=torch.float64)
@@ -58,9 +58,10 @@ def test_every_weight_counts() -> None:
     assert float(got) == pytest.approx(float((w * window).sum() / w.sum()), abs=1e-12)
 
 
-def test_one_workspace_serves_other_dtypes_shapes_kernels_and_sign_promises() -> None:
+def test_one_workspace_serves_other_dtypes_shapes_kernels_and_sign_promises(monkeypatch: pytest.MonkeyPatch) -> None:
     """A workspace keeps the calls it recorded per chunk shape (a few at once): reused for anything
     else, it must record afresh (or be replaced) and never replay another case's calls."""
+    monkeypatch.setattr(rgf_fused, "enabled", False)  # the recorded calls' workspace
     gen = torch.Generator().manual_seed(1)
     work = None
     cases = [
@@ -81,3 +82,70 @@ def test_one_workspace_serves_other_dtypes_shapes_kernels_and_sign_promises() ->
         tol = 1e-12 if dtype == torch.float64 else 1e-6
         torch.testing.assert_close(out.double(), want, atol=tol, rtol=0, msg=str((dtype, shape, kernel)))
     assert work is not None and len(work.tapes) <= rgf._TAPES
+
+
+def test_the_compiled_path_takes_cpu_float_maps_and_the_switch_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    maps = torch.rand(2, 1, 4, 5)
+    assert rgf_fused.kernels() is not None, "the dev install has numba (the fast extra)"
+    assert rgf_fused.usable(maps, maps) and rgf_fused.usable(maps.double(), maps.double())
+    assert not rgf_fused.usable(maps.half(), maps.half())  # half precision: the recorded calls
+    assert not rgf_fused.usable(maps, maps.double())
+    calls: list[int] = []
+    monkeypatch.setattr(rgf_fused, "filter_into", lambda *args, **kwargs: calls.append(1))
+    rgf.rank_gaussian_filter(maps[:, 0])
+    assert calls == [1]
+    monkeypatch.setattr(rgf_fused, "enabled", False)  # TAM_WIDGET_NUMBA=0
+    assert not rgf_fused.usable(maps, maps)
+    rgf.rank_gaussian_filter(maps[:, 0])
+    assert calls == [1]
+
+
+def _video_maps(frames: int, seed: int) -> torch.Tensor:
+    """``frames`` normalised-looking 32 x 36 maps: sparse, with flat and zero frames among them."""
+    gen = torch.Generator().manual_seed(seed)
+    maps = torch.rand(frames, 32, 36, generator=gen)
+    maps[::3] = torch.where(maps[::3] < 0.5, 0.0, maps[::3])
+    maps[1], maps[4] = 0.25, 0.0
+    return maps
+
+
+def test_the_compiled_path_takes_the_recorded_calls_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two paths share every float32 step but ``exp`` (whose last bit the weights' powers carry): every
+    cell within 2e-6 of the other's value, and nearly all equal to the bit (a step taken in another order or
+    rounded apart, e.g. an ``addcmul`` not fused, breaks that)."""
+    maps = _video_maps(64, seed=3)
+    compiled = rgf.rank_gaussian_filter(maps)
+    monkeypatch.setattr(rgf_fused, "enabled", False)
+    recorded = rgf.rank_gaussian_filter(maps)
+    torch.testing.assert_close(compiled, recorded, rtol=2e-6, atol=0)
+    assert float((compiled == recorded).float().mean()) >= 0.99
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_compiled_path_gives_the_same_bits_on_any_threads_and_strides(threads: int) -> None:
+    maps = _video_maps(37, seed=4).view(37, 1, 32, 36)  # 37 frames: no thread count divides them
+    want = torch.empty_like(maps)
+    rgf.filter_into(maps, want, 3)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        big = torch.full((37, 3, 40, 80), float("nan"))
+        strided = big[:, 1:2, 3:35, 5:77:2]  # every stride differs from a contiguous map's
+        strided.copy_(maps)
+        out = torch.full((37, 2, 32, 36), float("nan"))[:, :1]
+        rgf.filter_into(strided, out, 3)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(out, want)
+    assert torch.isnan(big[:, 0]).all() and torch.isnan(big[:, 2]).all()  # nothing written outside
+
+
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_a_nan_reaches_every_window_that_holds_it(kernel: int, filter_path: str) -> None:
+    maps = torch.rand(1, 9, 11)
+    maps[0, 4, 6] = float("nan")
+    got = rgf.rank_gaussian_filter(maps, kernel)
+    pad = kernel // 2
+    holds = torch.zeros(9, 11, dtype=torch.bool)
+    holds[4 - pad : 5 + pad, 6 - pad : 7 + pad] = True
+    assert torch.equal(torch.isnan(got[0]), holds)
