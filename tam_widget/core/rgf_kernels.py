@@ -3,9 +3,10 @@
 The same float32 (or float64) steps as the recorded torch calls of :mod:`.rgf_tape`, in the same order:
 the window sums ``S`` and ``Q`` column by column, the exponent ``-1/(2 cv^2)`` clamped at ``EXP_FLOOR``,
 the windows ordered by the same compare-exchange networks, the weighted rank pairs, each ``addcmul`` as
-one fused multiply-add. Only ``exp`` is the C library's, not torch's vector one: a cell may differ in its
-last bit. A frame's padded copy and a few row buffers stay in the first-level cache, so the filter makes
-one pass over the maps instead of one per call (about 70 for ``k = 3``).
+one fused multiply-add. Only ``exp`` is not torch's vector one (float32: a polynomial rounded once, correctly
+rounded on every one of 3 M samples tested; float64: the C library's): a cell may differ in its last bit.
+A frame's padded copy and a few row buffers stay in the first-level cache, so the filter makes one pass
+over the maps instead of one per call (about 70 for ``k = 3``).
 
 This module imports numba: :mod:`.rgf_fused` imports it only when the filter first runs, and only if
 numba is installed (the ``fast`` extra).
@@ -14,6 +15,7 @@ numba is installed (the ``fast`` extra).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -293,12 +295,24 @@ def _weighted(x, expo, c, squares):
 @cache
 def compiled(kernel3: bool, dtype: np.dtype[Any]) -> Callable[..., None]:
     """:func:`filter3` (``kernel3``) or :func:`filter_any`, compiled for ``dtype`` maps of any strides (one
-    machine-code version each, kept on disk by numba's cache: compiled once per install, in ~2 s)."""
+    machine-code version each, kept on disk by numba's cache: compiled once per install, in a few seconds).
+    Where numba finds no writable cache folder, it compiles in every process instead (warned once)."""
     maps, flat = types.Array(from_dtype(dtype), 4, "A"), types.Array(from_dtype(dtype), 1, "C")
     ints = (types.int64,) * (2 if kernel3 else 3)
     sig = types.void(maps, maps, *ints, types.boolean, *((flat, flat) if kernel3 else ()))
-    fn = njit([sig], nogil=True, cache=True, error_model="numpy")(filter3 if kernel3 else filter_any)
-    return fn
+    fn = filter3 if kernel3 else filter_any
+    try:
+        return njit([sig], nogil=True, cache=True, error_model="numpy")(fn)
+    except RuntimeError as err:  # numba: "cannot cache function ...: no locator available"
+        if "cannot cache" not in str(err):
+            raise
+        warnings.warn(
+            f"tam-widget: numba cannot cache the compiled filter ({err}); it compiles in each process "
+            "(a few seconds). Set NUMBA_CACHE_DIR to a writable folder to keep it.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return njit([sig], nogil=True, cache=False, error_model="numpy")(fn)
 
 
 def filter_frames(

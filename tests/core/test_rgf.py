@@ -149,3 +149,23 @@ def test_a_nan_reaches_every_window_that_holds_it(kernel: int, filter_path: str)
     holds = torch.zeros(9, 11, dtype=torch.bool)
     holds[4 - pad : 5 + pad, 6 - pad : 7 + pad] = True
     assert torch.equal(torch.isnan(got[0]), holds)
+
+
+def test_the_compiled_path_compiles_uncached_with_a_warning_where_numba_cannot_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read-only install with no writable cache folder: numba refuses ``cache=True`` with a RuntimeError;
+    the filter compiles for this process instead, says so once, and gives the same values."""
+    import numpy as np
+    from numba.core import caching
+
+    from tam_widget.core import rgf_kernels
+
+    maps = torch.rand(3, 1, 7, 9, dtype=torch.float64)
+    got, want = torch.empty_like(maps), torch.empty_like(maps)
+    rgf_kernels.compiled(False, np.dtype(np.float64))(maps.numpy(), want.numpy(), 0, 3, 5, True)
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])  # no folder to cache in
+    with pytest.warns(RuntimeWarning, match="NUMBA_CACHE_DIR"):
+        uncached = rgf_kernels.compiled.__wrapped__(False, np.dtype(np.float64))
+    uncached(maps.numpy(), got.numpy(), 0, 3, 5, True)
+    assert torch.equal(got, want)
