@@ -2,8 +2,8 @@
 
 Used by :func:`.rgf.filter_into` for float32 and float64 maps on the CPU when numba is installed (the
 ``fast`` extra) and ``TAM_WIDGET_NUMBA`` is not ``0``; anything else (CUDA, half precision, no numba)
-replays the recorded torch calls. Both paths take the same steps; only ``exp`` differs (the C library's
-here, torch's vector one there), so a cell may differ in its last bit. The kernels release the GIL, and
+replays the recorded torch calls. Both paths take the same steps; only ``exp`` differs (torch's vector
+one there, :mod:`.rgf_kernels`' own here), so a cell may differ in its last bit. The kernels release the GIL, and
 the frames are split over as many threads as torch uses (``torch.get_num_threads()``).
 """
 
@@ -60,11 +60,14 @@ def filter_into(maps: torch.Tensor, out: torch.Tensor, kernel: int, *, nonnegati
     frames, cells = src.shape[0] * src.shape[1], src.size
     parts = max(1, min(torch.get_num_threads(), cells // _MIN_CELLS_PER_THREAD, frames))
     bounds = [frames * k // parts for k in range(parts + 1)]
+    module.compiled(kernel == 3, src.dtype)  # compiled (or read from disk) here once, not by each thread at once
     run = module.filter_frames
     jobs = [_pool(parts).submit(run, src, dst, bounds[k], bounds[k + 1], kernel, nonnegative) for k in range(1, parts)]
-    run(src, dst, bounds[0], bounds[1], kernel, nonnegative)
-    for job in jobs:
-        job.result()
+    try:
+        run(src, dst, bounds[0], bounds[1], kernel, nonnegative)
+    finally:  # no thread still writing into ``out`` once this returns or raises
+        for job in jobs:
+            job.result()
 
 
 @lru_cache(maxsize=4)
