@@ -302,18 +302,22 @@ def compiled(kernel3: bool, dtype: np.dtype[Any]) -> Callable[..., None]:
     ints = (types.int64,) * (2 if kernel3 else 3)
     sig = types.void(maps, maps, *ints, types.boolean, *((flat, flat) if kernel3 else ()))
     fn = filter3 if kernel3 else filter_any
+
+    def jit(cache: bool) -> Callable[..., None]:
+        return njit([sig], nogil=True, cache=cache, error_model="numpy")(fn)
+
     try:
-        return njit([sig], nogil=True, cache=True, error_model="numpy")(fn)
+        return jit(cache=True)
     except RuntimeError as err:  # numba: "cannot cache function ...: no locator available"
         if "cannot cache" not in str(err):
             raise
-        warnings.warn(
-            f"tam-widget: numba cannot cache the compiled filter ({err}); it compiles in each process "
-            "(a few seconds). Set NUMBA_CACHE_DIR to a writable folder to keep it.",
+        warnings.warn(  # one text for every kernel and dtype, so Python shows it once
+            "tam-widget: numba finds no writable folder to cache the compiled filter in; it compiles in each "
+            "process (a few seconds). Set NUMBA_CACHE_DIR to a writable folder to keep it.",
             RuntimeWarning,
             stacklevel=2,
         )
-        return njit([sig], nogil=True, cache=False, error_model="numpy")(fn)
+        return jit(cache=False)
 
 
 def filter_frames(
